@@ -1,0 +1,141 @@
+import { SessionConfigError } from "./errors.js";
+import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
+
+const DAY = 86_400;
+const MIN_SECRET_BYTES = 32;
+
+/** Options after defaults and checks; every field is present and valid. */
+export interface ResolvedConfig {
+  secrets: readonly string[];
+  basePath: string;
+  maxAge: number;
+  updateAge: number;
+  maxLifetime: number | undefined;
+  authorize: Authorize | undefined;
+  callbacks: SessionCallbacks;
+  secure: boolean | "auto";
+  cookiePrefix: string;
+  cookieDomain: string | undefined;
+  sameSite: "Lax" | "Strict" | "None";
+  maxCookieSize: number;
+  publicOrigin: string | undefined;
+  trustedOrigins: ReadonlySet<string>;
+  signInPage: string;
+  signedOutBody: null | Record<string, never>;
+  clock: () => number;
+  logger: Required<SessionLogger>;
+}
+
+const defaultLogger: Required<SessionLogger> = {
+  error: (code, details) => console.error(`[sessionpulse] ${code}`, details ?? ""),
+  warn: (code, details) => console.warn(`[sessionpulse] ${code}`, details ?? ""),
+  debug: () => {},
+};
+
+function fail(message: string): never {
+  throw new SessionConfigError(`sessionpulse: ${message}`);
+}
+
+function seconds(value: unknown, name: string, fallback: number, { allowZero = false } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
+  }
+  return value;
+}
+
+function resolveSecrets(secret: unknown): string[] {
+  const list = typeof secret === "string" ? [secret] : Array.isArray(secret) ? [...secret] : [];
+  if (list.length === 0) fail("`secret` is required: a string of at least 32 bytes, or a non-empty array of them");
+  const encoder = new TextEncoder();
+  list.forEach((entry, index) => {
+    if (typeof entry !== "string") fail(`secret[${index}] must be a string`);
+    const bytes = encoder.encode(entry).byteLength;
+    // The secret itself never appears in the message, only its length.
+    if (bytes < MIN_SECRET_BYTES) {
+      fail(`secret${list.length > 1 ? `[${index}]` : ""} is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required (generate one with \`openssl rand -base64 32\`)`);
+    }
+  });
+  return list;
+}
+
+function resolveOrigin(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`${name} must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`${name} must be an http(s) URL`);
+  return url.origin;
+}
+
+function resolveBasePath(value: unknown): string {
+  if (value === undefined) return "/api/auth";
+  if (typeof value !== "string" || !value.startsWith("/") || /[?#\s]/.test(value)) {
+    fail("basePath must be a path starting with '/', e.g. \"/api/auth\"");
+  }
+  return value.replace(/\/+$/, "");
+}
+
+/**
+ * Checks every option once, at start-up, and fills in defaults. A mistake
+ * throws a {@link SessionConfigError} that names the option.
+ */
+export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
+  if (config === null || typeof config !== "object") fail("createSessionHandler needs an options object");
+  const session = config.session ?? {};
+  const strategy: string = session.strategy ?? "jwt";
+  if (strategy !== "jwt") fail(`session.strategy ${JSON.stringify(strategy)} is not supported; use "jwt"`);
+
+  const maxAge = seconds(session.maxAge, "session.maxAge", 30 * DAY);
+  const updateAge = seconds(session.updateAge, "session.updateAge", DAY, { allowZero: true });
+  if (updateAge > maxAge) fail("session.updateAge must not exceed session.maxAge");
+  const maxLifetime = session.maxLifetime === undefined ? undefined : seconds(session.maxLifetime, "session.maxLifetime", 0);
+
+  const cookies = config.cookies ?? {};
+  const secure = cookies.secure ?? "auto";
+  if (secure !== "auto" && typeof secure !== "boolean") fail('cookies.secure must be true, false or "auto"');
+  const cookiePrefix = cookies.prefix ?? "authjs";
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(cookiePrefix)) fail("cookies.prefix may hold only letters, digits, '.', '_' and '-'");
+  if (cookies.domain !== undefined && !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(cookies.domain)) fail("cookies.domain must be a host name");
+  const sameSiteInput = cookies.sameSite ?? "lax";
+  const sameSite = ({ lax: "Lax", strict: "Strict", none: "None" } as const)[sameSiteInput];
+  if (!sameSite) fail('cookies.sameSite must be "lax", "strict" or "none"');
+  if (sameSite === "None" && secure === false) fail('cookies.sameSite "none" needs secure cookies');
+  const maxCookieSize = cookies.maxSize ?? 12_288;
+  if (!Number.isInteger(maxCookieSize) || maxCookieSize < 1024) fail("cookies.maxSize must be an integer of at least 1024 bytes");
+
+  const basePath = resolveBasePath(config.basePath);
+  const publicOrigin = config.url === undefined ? undefined : resolveOrigin(config.url, "url");
+  const trustedOrigins = new Set((config.trustedOrigins ?? []).map((origin, i) => resolveOrigin(origin, `trustedOrigins[${i}]`)));
+
+  if (config.authorize !== undefined && typeof config.authorize !== "function") fail("authorize must be a function");
+  const callbacks = config.callbacks ?? {};
+  for (const name of ["jwt", "session"] as const) {
+    if (callbacks[name] !== undefined && typeof callbacks[name] !== "function") fail(`callbacks.${name} must be a function`);
+  }
+  if (config.clock !== undefined && typeof config.clock !== "function") fail("clock must be a function returning milliseconds");
+  if (config.compat !== undefined && config.compat !== "next-auth-v4") fail('compat must be "next-auth-v4" when set');
+
+  return {
+    secrets: resolveSecrets(config.secret),
+    basePath,
+    maxAge,
+    updateAge,
+    maxLifetime,
+    authorize: config.authorize,
+    callbacks,
+    secure,
+    cookiePrefix,
+    cookieDomain: cookies.domain,
+    sameSite,
+    maxCookieSize,
+    publicOrigin,
+    trustedOrigins,
+    signInPage: config.pages?.signIn ?? `${basePath}/signin`,
+    signedOutBody: config.compat === "next-auth-v4" ? {} : null,
+    clock: config.clock ?? Date.now,
+    logger: { ...defaultLogger, ...config.logger },
+  };
+}

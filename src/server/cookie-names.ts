@@ -1,0 +1,19 @@
+/** The names of the cookies for one request, which depend on whether it is https. */
+export interface CookieNames {
+  sessionToken: string;
+  csrfToken: string;
+  callbackUrl: string;
+}
+
+/**
+ * Auth.js v5 names: `__Secure-` on the session cookie (its name is also the key
+ * derivation salt, so Auth.js cookies stay readable) and `__Host-` on the CSRF
+ * cookie, which a sibling subdomain can then neither set nor overwrite.
+ */
+export function cookieNames(prefix: string, secure: boolean): CookieNames {
+  return {
+    sessionToken: `${secure ? "__Secure-" : ""}${prefix}.session-token`,
+    csrfToken: `${secure ? "__Host-" : ""}${prefix}.csrf-token`,
+    callbackUrl: `${secure ? "__Secure-" : ""}${prefix}.callback-url`,
+  };
+}

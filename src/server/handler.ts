@@ -1,0 +1,90 @@
+import type { Session } from "../shared/session.js";
+import { resolveConfig, type ResolvedConfig } from "./config.js";
+import { createCsrfTokens } from "./csrf.js";
+import { SessionServerError } from "./errors.js";
+import { createJwtSessions } from "./jwt-session.js";
+import { createRequestContext, type RequestContext } from "./request-context.js";
+import { jsonResponse } from "./responses.js";
+import { routes, type RouteDeps } from "./routes.js";
+import type { SessionHandlerConfig } from "./types.js";
+
+/** What {@link createSessionHandler} returns. */
+export interface SessionHandler {
+  /** Answers every request under `basePath`; never throws, never answers 5xx for bad input. */
+  handler: (request: Request) => Promise<Response>;
+  /**
+   * The session of an incoming request, for server rendering and API guards.
+   * Applies the same checks as `GET /session`; it cannot set cookies, so
+   * re-issuing stays with `GET /session`, which the client calls.
+   */
+  getSession: (request: Request) => Promise<Session | null>;
+}
+
+function errorResponse(config: ResolvedConfig, context: RequestContext | undefined, error: unknown): Response {
+  const known = error instanceof SessionServerError ? error : new SessionServerError("internal_error", "unexpected error", { cause: error });
+  const details = { path: context?.url.pathname, message: known.message };
+  if (known.status >= 500) {
+    config.logger.error(known.code, { ...details, cause: known.cause });
+    // A server-side failure must not sign the user out: drop queued cookie changes.
+    if (context) context.setCookies.length = 0;
+  } else {
+    config.logger.warn(known.code, details);
+  }
+  const body = { error: known.code, message: known.message };
+  if (!context) return new Response(JSON.stringify(body), { status: known.status, headers: { "content-type": "application/json", "cache-control": "private, no-store" } });
+  const response = jsonResponse(context, body, known.status);
+  if (known.code === "method_not_allowed") {
+    const action = routeName(config, context.url.pathname);
+    response.headers.set("allow", Object.keys((action && routes[action]) ?? {}).join(", "));
+  }
+  return response;
+}
+
+function routeName(config: ResolvedConfig, pathname: string): string | undefined {
+  const prefix = `${config.basePath}/`;
+  if (!pathname.startsWith(prefix)) return undefined;
+  return pathname.slice(prefix.length).replace(/\/+$/, "");
+}
+
+/**
+ * Creates the session server: a Web-standard `(Request) => Promise<Response>`
+ * serving the Auth.js wire format under `basePath`, with the JWT strategy.
+ * Options are checked here; a mistake throws a `SessionConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { createSessionHandler } from "sessionpulse/server";
+ *
+ * const auth = createSessionHandler({
+ *   secret: process.env.AUTH_SECRET!,
+ *   authorize: async ({ email, password }) => (await checkPassword(email, password)) ?? null,
+ * });
+ * export const GET = auth.handler;
+ * export const POST = auth.handler;
+ * ```
+ */
+export function createSessionHandler(options: SessionHandlerConfig): SessionHandler {
+  const config = resolveConfig(options);
+  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions: createJwtSessions(config) };
+
+  async function handler(request: Request): Promise<Response> {
+    let context: RequestContext | undefined;
+    try {
+      context = createRequestContext(config, request);
+      const action = routeName(config, context.url.pathname);
+      const byMethod = action === undefined ? undefined : routes[action];
+      if (!byMethod) throw new SessionServerError("not_found", "no such endpoint");
+      const route = byMethod[request.method];
+      if (!route) throw new SessionServerError("method_not_allowed", `${request.method} is not allowed here`);
+      return await route(deps, context);
+    } catch (error) {
+      return errorResponse(config, context, error);
+    }
+  }
+
+  async function getSession(request: Request): Promise<Session | null> {
+    return deps.sessions.current(createRequestContext(config, request));
+  }
+
+  return { handler, getSession };
+}

@@ -1,0 +1,23 @@
+/**
+ * `sessionpulse/server`: the session server. Fetch and Web Crypto only, so it
+ * runs on Node ≥ 20, Deno, Bun and edge runtimes.
+ *
+ * @packageDocumentation
+ */
+export { createSessionHandler, type SessionHandler } from "./handler.js";
+export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./node-handler.js";
+export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
+export type {
+  Authorize,
+  CookieOptions,
+  JWT,
+  JwtCallbackParams,
+  Session,
+  SessionCallbackParams,
+  SessionCallbacks,
+  SessionHandlerConfig,
+  SessionLogger,
+  SessionOptions,
+  User,
+} from "./types.js";
+export type { SessionUser } from "../shared/session.js";

@@ -1,0 +1,85 @@
+import { EncryptJWT, errors, jwtDecrypt, type JWTPayload } from "jose";
+import type { CookieRejection } from "./errors.js";
+import type { DerivedKey } from "./keys.js";
+import type { JWT } from "./types.js";
+
+/** Seconds of clock difference between servers that `exp` and `iat` checks forgive. */
+export const CLOCK_TOLERANCE = 15;
+
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export type DecodeResult =
+  | { ok: true; token: JWT; /** false when an older secret's key opened it: re-issue under the first. */ primaryKey: boolean }
+  | { ok: false; reason: CookieRejection };
+
+class UnknownKeyId extends Error {}
+
+/**
+ * Encrypts the claims as a compact JWE: `dir` + `A256CBC-HS512` under the first
+ * secret's key, `kid` in the protected header.
+ */
+export async function encodeToken(claims: JWT, key: DerivedKey): Promise<string> {
+  const { iat, exp, jti, ...rest } = claims;
+  return new EncryptJWT(rest as JWTPayload)
+    .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: key.kid })
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .encrypt(key.key);
+}
+
+function rejectionOf(error: unknown): CookieRejection {
+  if (error instanceof UnknownKeyId) return "token_key_unknown";
+  if (error instanceof errors.JWTExpired) return "token_expired";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "token_algorithm";
+  if (error instanceof errors.JWTClaimValidationFailed) return "token_claims";
+  if (error instanceof errors.JOSENotSupported) return "token_unsupported";
+  if (error instanceof errors.JWEDecryptionFailed) return "token_invalid";
+  return "token_malformed";
+}
+
+/**
+ * Decrypts and checks a session token; never throws. The length and shape are
+ * checked before jose sees the token (jose has no size limit of its own), then
+ * jose enforces the algorithm allow-lists, refuses compressed payloads, and
+ * requires `exp`, `iat` and `jti`. A `kid` must name one of our keys; a token
+ * without one (older Auth.js) is tried with the first key only.
+ */
+export async function decodeToken(token: string, keys: readonly DerivedKey[], nowSeconds: number, maxLength: number): Promise<DecodeResult> {
+  if (token.length > maxLength) return { ok: false, reason: "cookie_too_large" };
+  if (!COMPACT_JWE.test(token)) return { ok: false, reason: "token_malformed" };
+  let usedKey: DerivedKey | undefined;
+  try {
+    const { payload } = await jwtDecrypt(
+      token,
+      (header) => {
+        usedKey = header.kid === undefined ? keys[0] : keys.find((candidate) => candidate.kid === header.kid);
+        if (!usedKey) throw new UnknownKeyId();
+        return usedKey.key;
+      },
+      {
+        keyManagementAlgorithms: ["dir"],
+        contentEncryptionAlgorithms: ["A256CBC-HS512"],
+        maxDecompressedLength: 0,
+        requiredClaims: ["exp", "iat", "jti"],
+        clockTolerance: CLOCK_TOLERANCE,
+        currentDate: new Date(nowSeconds * 1000),
+      },
+    );
+    if (!hasValidClaims(payload, nowSeconds)) return { ok: false, reason: "token_claims" };
+    return { ok: true, token: payload as JWT, primaryKey: usedKey === keys[0] };
+  } catch (error) {
+    return { ok: false, reason: rejectionOf(error) };
+  }
+}
+
+/** Checks what jose leaves to the caller: a token from the future, and the types of our own claims. */
+function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
+  const { iat, jti, sid, auth_time: authTime, sub } = payload as Record<string, unknown>;
+  if (typeof iat !== "number" || iat > nowSeconds + CLOCK_TOLERANCE) return false;
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) return false;
+  if (sid !== undefined && (typeof sid !== "string" || sid.length > 128)) return false;
+  if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + CLOCK_TOLERANCE)) return false;
+  if (sub !== undefined && typeof sub !== "string") return false;
+  return true;
+}

@@ -1,0 +1,76 @@
+import { MAX_BODY_BYTES } from "./body.js";
+
+/** The parts of `node:http`'s `IncomingMessage` the adapter reads (typed here so the server needs no Node types). */
+export interface NodeRequestLike extends AsyncIterable<unknown> {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  socket?: { encrypted?: boolean } | undefined;
+}
+
+/** The parts of `node:http`'s `ServerResponse` the adapter writes. */
+export interface NodeResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string | string[]): unknown;
+  end(chunk?: Uint8Array | string): unknown;
+}
+
+async function readBody(request: NodeRequestLike): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    size += bytes.byteLength;
+    // One byte over the handler's own cap is enough for it to answer 413.
+    if (size > MAX_BODY_BYTES + 1) break;
+    chunks.push(bytes);
+  }
+  if (size === 0) return undefined;
+  const body = new Uint8Array(chunks.reduce((total, part) => total + part.byteLength, 0));
+  let offset = 0;
+  for (const part of chunks) {
+    body.set(part, offset);
+    offset += part.byteLength;
+  }
+  return body;
+}
+
+/**
+ * Adapts a Fetch handler to `node:http` (also Express and Fastify's raw
+ * request/response). Multiple `Set-Cookie` headers stay separate.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * const auth = createSessionHandler({ secret });
+ * createServer(toNodeHandler(auth.handler)).listen(3000);
+ * ```
+ */
+export function toNodeHandler(handler: (request: Request) => Promise<Response>) {
+  return async (request: NodeRequestLike, response: NodeResponseLike): Promise<void> => {
+    try {
+      const method = request.method ?? "GET";
+      const protocol = request.socket?.encrypted ? "https" : "http";
+      const host = typeof request.headers.host === "string" ? request.headers.host : "localhost";
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (name.startsWith(":") || value === undefined) continue;
+        for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+      }
+      const body = method === "GET" || method === "HEAD" ? undefined : await readBody(request);
+      const answer = await handler(new Request(new URL(request.url ?? "/", `${protocol}://${host}`), { method, headers, body: body ?? null }));
+      response.statusCode = answer.status;
+      answer.headers.forEach((value, name) => {
+        if (name !== "set-cookie") response.setHeader(name, value);
+      });
+      const cookies = answer.headers.getSetCookie();
+      if (cookies.length > 0) response.setHeader("set-cookie", cookies);
+      response.end(new Uint8Array(await answer.arrayBuffer()));
+    } catch {
+      // Only a malformed request line or Host header gets here (the handler itself never throws).
+      response.statusCode = 400;
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ error: "bad_request" }));
+    }
+  };
+}

@@ -1,0 +1,29 @@
+import type { RequestContext } from "./request-context.js";
+
+/**
+ * A JSON response carrying the request's queued cookies. Session answers are
+ * per user and must never be stored by a shared cache.
+ */
+export function jsonResponse(context: RequestContext, body: unknown, status = 200): Response {
+  const headers = new Headers({ "content-type": "application/json", "cache-control": "private, no-store" });
+  for (const cookie of context.setCookies) headers.append("set-cookie", cookie);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** A redirect carrying the request's queued cookies. */
+export function redirectResponse(context: RequestContext, location: string): Response {
+  const headers = new Headers({ location, "cache-control": "private, no-store" });
+  for (const cookie of context.setCookies) headers.append("set-cookie", cookie);
+  return new Response(null, { status: 302, headers });
+}
+
+/**
+ * How the Auth.js clients want the outcome of a form post: next-auth v4 posts
+ * `json=true` and reads `{ url }` (and `ok`), v5 sends `X-Auth-Return-Redirect: 1`;
+ * a plain HTML form gets a 302.
+ */
+export function formOutcome(context: RequestContext, fields: Record<string, unknown>, url: string, failedStatus?: number): Response {
+  if (fields.json === "true" || fields.json === true) return jsonResponse(context, { url }, failedStatus ?? 200);
+  if (context.request.headers.get("x-auth-return-redirect") === "1") return jsonResponse(context, { url });
+  return redirectResponse(context, url);
+}

@@ -1,0 +1,129 @@
+import type { Session } from "../shared/session.js";
+
+/** A user as `authorize` returns it. `id` becomes the token's `sub`. */
+export interface User {
+  id: string;
+  name?: string | null;
+  email?: string | null;
+  image?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * The decrypted session token. `iat`, `exp`, `jti`, `sid` and `auth_time` are
+ * managed by the server: a callback may read them, its changes to them are ignored.
+ */
+export interface JWT {
+  sub?: string;
+  name?: string | null;
+  email?: string | null;
+  picture?: string | null;
+  /** Issued at, seconds since epoch. */
+  iat: number;
+  /** Expiry, seconds since epoch. */
+  exp: number;
+  /** Id of this token; a re-issued token gets a new one. */
+  jti: string;
+  /** Id of the session; stays the same across re-issues (absent in tokens minted by Auth.js). */
+  sid?: string;
+  /** Sign-in time, seconds since epoch; the absolute lifetime counts from here. */
+  auth_time?: number;
+  [key: string]: unknown;
+}
+
+export interface JwtCallbackParams {
+  token: JWT;
+  /** Present on sign-in only. */
+  user?: User;
+  /** `"signIn"` when the token is minted, `"update"` on `POST /session`, absent on a plain read. */
+  trigger?: "signIn" | "update";
+  /** The `data` a client sent with `update(data)`; untrusted input. */
+  session?: unknown;
+}
+
+export interface SessionCallbackParams {
+  session: Session;
+  token: JWT;
+  trigger?: "update";
+  /** The `data` a client sent with `update(data)`; untrusted input. */
+  newSession?: unknown;
+}
+
+export interface SessionCallbacks {
+  /** Shapes the token. Return `null` to end the session. */
+  jwt?: (params: JwtCallbackParams) => JWT | null | Promise<JWT | null>;
+  /** Shapes the public session that `GET /session` returns. */
+  session?: (params: SessionCallbackParams) => Session | Promise<Session>;
+}
+
+export type LogLevel = "error" | "warn" | "debug";
+
+/**
+ * Receives a stable code and details that never hold a secret, a token or a cookie value.
+ *
+ * @example
+ * ```ts
+ * const logger: SessionLogger = { warn: (code, details) => console.warn(code, details) };
+ * ```
+ */
+export type SessionLogger = Partial<Record<LogLevel, (code: string, details?: Record<string, unknown>) => void>>;
+
+export interface CookieOptions {
+  /** `"auto"` (default): `Secure` and the `__Secure-`/`__Host-` prefixes when the request is https. */
+  secure?: boolean | "auto";
+  /** First part of every cookie name. Default `"authjs"`, giving `authjs.session-token`. */
+  prefix?: string;
+  /** `Domain` attribute for the session cookie; the CSRF cookie stays host-only. */
+  domain?: string;
+  sameSite?: "lax" | "strict" | "none";
+  /**
+   * Budget in bytes for the session cookie across all its chunks. A session that
+   * would exceed it is refused (`session_too_large`) instead of being written,
+   * because a Cookie header past ~16 KB makes Node answer 431 to every request,
+   * sign-out included. Default 12288.
+   */
+  maxSize?: number;
+}
+
+export interface SessionOptions {
+  strategy?: "jwt";
+  /** Idle lifetime in seconds: a session unused for this long expires. Default 30 days. */
+  maxAge?: number;
+  /** Seconds after which a token is re-issued (sliding expiry). `0` re-issues on every request. Default 1 day. */
+  updateAge?: number;
+  /** Absolute lifetime in seconds from sign-in, whatever the activity. Default: none. */
+  maxLifetime?: number;
+}
+
+/** The Credentials provider's check: return the user, or `null` to refuse. */
+export type Authorize = (credentials: Record<string, unknown>, request: Request) => User | null | Promise<User | null>;
+
+/**
+ * Options of {@link createSessionHandler}.
+ */
+export interface SessionHandlerConfig {
+  /** One secret, or several for rotation: the first encrypts, all decrypt. Each ≥ 32 bytes. */
+  secret: string | readonly string[];
+  /** Path under which the endpoints live. Default `"/api/auth"`. */
+  basePath?: string;
+  session?: SessionOptions;
+  authorize?: Authorize;
+  callbacks?: SessionCallbacks;
+  cookies?: CookieOptions;
+  /** Origins besides the server's own that may send state-changing requests. */
+  trustedOrigins?: readonly string[];
+  /**
+   * Public origin of the site (e.g. `https://app.example.com`). Used for the
+   * `Origin` check and redirects instead of the request URL, which a proxy may rewrite.
+   */
+  url?: string;
+  /** Where failed sign-ins are sent. Default `${basePath}/signin`. */
+  pages?: { signIn?: string };
+  /** `"next-auth-v4"` answers `{}` instead of `null` when signed out. */
+  compat?: "next-auth-v4";
+  /** Milliseconds since epoch. For tests and simulations. */
+  clock?: () => number;
+  logger?: SessionLogger;
+}
+
+export type { Session };

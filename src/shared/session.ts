@@ -1,0 +1,28 @@
+/**
+ * Wire types shared by the client and the server (DESIGN.md §2). These are the
+ * JSON bodies of `GET /session`, identical to Auth.js's.
+ */
+
+/** The signed-in user as the session exposes it. Extra fields come from the `session` callback. */
+export interface SessionUser {
+  id?: string;
+  name?: string | null;
+  email?: string | null;
+  image?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * A session as `GET /session` returns it.
+ *
+ * @example
+ * ```ts
+ * const session: Session = { user: { name: "Ada" }, expires: "2026-12-28T10:00:00.000Z" };
+ * ```
+ */
+export interface Session {
+  user: SessionUser;
+  /** ISO 8601 instant after which the server no longer accepts the session. */
+  expires: string;
+  [key: string]: unknown;
+}
