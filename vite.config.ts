@@ -1,11 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { defineConfig, type Plugin } from "vite";
+import type { Plugin } from "vite";
+import { defineConfig } from "vitest/config";
 
 /**
  * Library entries: one per `exports` subpath (DESIGN.md §1). Keys become the
  * file names in `dist/`, e.g. `dist/server.js`.
  */
 const entries = {
+  index: "src/client/index.ts",
   server: "src/server/index.ts",
 };
 
@@ -49,6 +51,14 @@ export default defineConfig({
           environment: "node",
           include: ["test/server/**/*.test.ts", "test/shared/**/*.test.ts"],
         },
+      },
+      {
+        // The client core on injected fakes: no DOM, exact simulated time.
+        test: { name: "client", environment: "node", include: ["test/client/**/*.test.ts"] },
+      },
+      {
+        // The default browser sources, wired to a DOM, with msw answering fetch.
+        test: { name: "browser", environment: "happy-dom", include: ["test/browser/**/*.test.ts"] },
       },
     ],
   },

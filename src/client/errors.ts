@@ -1,0 +1,33 @@
+/**
+ * Why a session request failed. Stable codes: match on `code`, not `message`.
+ * - `network`: the request never got an answer (offline, DNS, CORS, reset).
+ * - `timeout`: no answer within `timeout`.
+ * - `server`: a 5xx answer.
+ * - `http`: another non-2xx answer (401, 403, 404, …); see `status`.
+ * - `redirected`: the server answered with a redirect (e.g. to a login page) instead of JSON.
+ * - `invalid_response`: the body was not JSON or not a session.
+ * - `csrf`: the server refused the CSRF token twice.
+ * - `unauthenticated`: `update()` was called with no session.
+ * - `destroyed`: the client was destroyed.
+ */
+export type SessionErrorCode = "network" | "timeout" | "server" | "http" | "redirected" | "invalid_response" | "csrf" | "unauthenticated" | "destroyed";
+
+/**
+ * The error on a snapshot (`snapshot.error`) and in rejected promises.
+ *
+ * @example
+ * ```ts
+ * if (client.getSnapshot().error?.code === "network") showOfflineBanner();
+ * ```
+ */
+export class SessionError extends Error {
+  override readonly name = "SessionError";
+  constructor(
+    readonly code: SessionErrorCode,
+    message: string,
+    /** HTTP status when the server answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

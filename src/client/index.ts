@@ -1,0 +1,21 @@
+/**
+ * `sessionpulse`: the browser session client.
+ *
+ * @packageDocumentation
+ */
+export { createSessionClient } from "./client.js";
+export { browserEnv } from "./browser-env.js";
+export { broadcastChannelLink } from "./broadcast-tab-link.js";
+export { SessionError, type SessionErrorCode } from "./errors.js";
+export type { ClientEnv, TabLink } from "./env.js";
+export type {
+  RedirectOptions,
+  SessionClient,
+  SessionClientOptions,
+  SessionEvent,
+  SessionEventType,
+  SessionSnapshot,
+  SessionStatus,
+  SignInResult,
+} from "./types.js";
+export type { Session, SessionUser } from "../shared/session.js";

@@ -1,0 +1,80 @@
+import type { Session } from "../shared/session.js";
+import type { ClientEnv } from "./env.js";
+import { SessionError } from "./errors.js";
+import { readSession } from "./session-shape.js";
+
+export interface Answer<T> {
+  body: T;
+  /** Server clock minus ours, ms, from the `Date` header; undefined when absent. */
+  offset: number | undefined;
+}
+
+/**
+ * HTTP calls to the session server, each with a timeout, every failure turned
+ * into a {@link SessionError}. `fetch` never follows redirects: a redirect to
+ * a login page is an error, not a session.
+ */
+export function createTransport(env: ClientEnv, basePath: string, timeoutMs: number) {
+  const base = basePath.replace(/\/+$/, "");
+
+  async function call(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Answer<unknown>> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener("abort", abort);
+    let timedOut = false;
+    const timer = env.setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs);
+    const sentAt = env.now();
+    try {
+      let response: Response;
+      try {
+        response = await env.fetch(base + path, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
+      } catch {
+        throw timedOut ? new SessionError("timeout", `no answer from ${path} within ${timeoutMs} ms`) : new SessionError("network", `request to ${path} failed`);
+      }
+      const { status } = response;
+      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) throw new SessionError("redirected", `${path} answered with a redirect`, status);
+      if (status >= 500) throw new SessionError("server", `${path} answered ${status}`, status);
+      let body: unknown;
+      try {
+        body = JSON.parse(await response.text());
+      } catch {
+        if (timedOut) throw new SessionError("timeout", `no answer from ${path} within ${timeoutMs} ms`);
+        throw new SessionError("invalid_response", `${path} did not answer JSON`, status);
+      }
+      if (status >= 400) throw Object.assign(new SessionError("http", `${path} answered ${status}`, status), { body });
+      const date = Date.parse(response.headers.get("date") ?? "");
+      // The Date header has 1 s resolution; the midpoint of the round trip halves the rest of the error.
+      const offset = Number.isNaN(date) ? undefined : date - (sentAt + env.now()) / 2;
+      return { body, offset };
+    } finally {
+      env.clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  const post = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    call(path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1", ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  return {
+    async session(signal?: AbortSignal): Promise<Answer<Session | null>> {
+      const answer = await call("/session", {}, signal);
+      const session = readSession(answer.body);
+      if (session === undefined) throw new SessionError("invalid_response", "/session did not answer a session or null", 200);
+      return { body: session, offset: answer.offset };
+    },
+    async csrf(): Promise<string> {
+      const { body } = await call("/csrf");
+      const token = (body as { csrfToken?: unknown } | null)?.csrfToken;
+      if (typeof token !== "string") throw new SessionError("invalid_response", "/csrf did not answer a token");
+      return token;
+    },
+    post,
+    postJson: (path: string, body: unknown) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  };
+}
+
+export type Transport = ReturnType<typeof createTransport>;

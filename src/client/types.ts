@@ -1,0 +1,86 @@
+import type { Session } from "../shared/session.js";
+import type { ClientEnv } from "./env.js";
+import type { SessionError } from "./errors.js";
+
+export type SessionStatus = "loading" | "authenticated" | "unauthenticated";
+
+/** What `getSnapshot()` returns: the same object until something in it changes. */
+export interface SessionSnapshot {
+  /** `loading` only until the first answer; refreshes and updates keep the data visible. */
+  status: SessionStatus;
+  data: Session | null;
+  /** The last failure, cleared by the next success. */
+  error: SessionError | null;
+  /** True while the data shown could not be confirmed by the server (errors, offline). */
+  isStale: boolean;
+  /** When `data` last changed, ms since epoch (this machine's clock). */
+  updatedAt: number;
+  /** Whether this tab is the one that polls for the browser. */
+  isLeader: boolean;
+}
+
+export interface SessionClientOptions {
+  /** Where the session server lives: a path (`/api/auth`) or a full URL. */
+  basePath?: string;
+  /** Keep-alive poll, seconds; `0` turns it off. Only the leader tab polls. Default 300. */
+  refetchInterval?: number;
+  /** Refresh when a tab becomes visible or focused, if the last sync (by any tab) is older than `focusThrottle`. Default true. */
+  refetchOnWindowFocus?: boolean;
+  /** Seconds, shared by all tabs. Default 5. */
+  focusThrottle?: number;
+  /** Keep polling while offline. Default false: pause, then one refresh on reconnect. */
+  refetchWhenOffline?: boolean;
+  /** Share state and elect one polling tab over a BroadcastChannel. Default true. */
+  crossTab?: boolean;
+  channelName?: string;
+  /** The session from server rendering (`null` = signed out): no request on start. */
+  initialSession?: Session | null;
+  /** Per-request timeout, ms. Default 10000. */
+  timeout?: number;
+  /** Replaces `env.fetch`. */
+  fetch?: ClientEnv["fetch"];
+  /** Replaces the browser sources; pass a partial set to override some. */
+  env?: Partial<ClientEnv>;
+}
+
+export type SessionEventType = "signin" | "signout" | "update" | "refresh" | "expired" | "error" | "leader";
+
+export interface SessionEvent {
+  type: SessionEventType;
+  /** `local`: this tab caused it; `remote`: it arrived from another tab. */
+  source: "local" | "remote";
+  session: Session | null;
+  error?: SessionError;
+}
+
+export interface SignInResult {
+  ok: boolean;
+  /** Auth.js error name, e.g. `"CredentialsSignin"`; null on success. */
+  error: string | null;
+  status: number;
+  url: string | null;
+}
+
+export interface RedirectOptions {
+  /** Navigate to the resulting URL. Default true, as in Auth.js. */
+  redirect?: boolean;
+  callbackUrl?: string;
+}
+
+/** The client returned by `createSessionClient`. */
+export interface SessionClient {
+  getSnapshot(): SessionSnapshot;
+  /** Calls `listener` when the snapshot changes. The first subscriber starts the client, the last stops it. */
+  subscribe(listener: () => void): () => void;
+  /** Asks the server now; concurrent calls share one request. */
+  refresh(): Promise<SessionSnapshot>;
+  /** `POST /session` with `data`; the result goes to every tab. */
+  update(data?: unknown): Promise<Session | null>;
+  signIn(provider: "credentials", fields: Record<string, string>, options?: RedirectOptions): Promise<SignInResult>;
+  signOut(options?: RedirectOptions): Promise<{ url: string }>;
+  on(type: SessionEventType, listener: (event: SessionEvent) => void): () => void;
+  /** Removes every timer, listener and channel. */
+  destroy(): void;
+  /** Channel messages refused by validation so far (malformed, forged, foreign versions). */
+  readonly droppedMessages: number;
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { createBrowser } from "./harness.ts";
+
+describe("ordering", () => {
+  it("ignores a response overtaken by a newer one", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    // Without Web Locks (older browsers) reads from two tabs can overlap.
+    const options = { refetchInterval: 0, initialSession, env: { withLock: undefined } };
+    const [slow, fast] = [browser.openTab(options), browser.openTab(options)];
+    browser.server.state.latencyOf.tab1 = 4000;
+    browser.server.state.stamp = 1;
+    const slowRead = slow.client.refresh(); // the server answers stamp 1 at +2 s, the tab sees it at +4 s
+    await browser.time.advance(2500);
+    browser.server.state.stamp = 2;
+    void fast.client.refresh(); // started later, answered sooner, broadcast to the slow tab
+    await browser.time.advance(100);
+    expect(slow.client.getSnapshot().data?.stamp).toBe(2);
+    await browser.time.advance(5000);
+    await slowRead;
+    expect(slow.client.getSnapshot().data?.stamp).toBe(2);
+    expect(fast.client.getSnapshot().data?.stamp).toBe(2);
+  });
+
+  it("never lets a read that was in flight undo a sign-out", async () => {
+    const browser = createBrowser({ latency: 400 });
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    const read = tab.client.refresh();
+    await browser.time.advance(100); // the read reached the server and will answer with the session
+    const out = tab.client.signOut({ redirect: false });
+    await browser.time.advance(2000);
+    await Promise.all([read, out]);
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
+  });
+
+  it("ignores a broadcast older than the state it shows and applies a newer one", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    await browser.time.advance(10);
+    browser.hub.inject({ v: 1, type: "session", from: "old-tab", at: browser.time.now() - 60_000, reason: "refresh", session: null, offset: 0 });
+    await browser.time.advance(10);
+    expect(tab.client.getSnapshot().status).toBe("authenticated");
+    browser.hub.inject({ v: 1, type: "session", from: "new-tab", at: browser.time.now(), reason: "signout", session: null, offset: 0 });
+    await browser.time.advance(10);
+    expect(tab.client.getSnapshot().status).toBe("unauthenticated");
+  });
+});
+
+describe("expiry", () => {
+  it("refreshes ahead of expiry, judged by the server clock, with a client clock 10 minutes off", async () => {
+    for (const clientSkew of [10 * 60_000, -10 * 60_000]) {
+      const browser = createBrowser({ maxAge: 300, clientSkew });
+      browser.server.signInDirectly();
+      const tab = browser.openTab({ refetchInterval: 3600 });
+      const expired: string[] = [];
+      tab.client.on("expired", () => expired.push("expired"));
+      await browser.time.advance(1000);
+      const first = tab.client.getSnapshot().data!;
+      const expiresServer = Date.parse(first.expires);
+      await browser.time.advance(300_000);
+      const reads = browser.server.state.requests.filter((request) => request.path === "/session");
+      expect(reads.length).toBeGreaterThanOrEqual(2);
+      // The refresh reached the server before the session expired there (server time = real time here).
+      expect(reads[1]!.at).toBeLessThan(expiresServer);
+      expect(reads[1]!.at).toBeGreaterThan(expiresServer - 61_000);
+      expect(tab.client.getSnapshot().status).toBe("authenticated");
+      expect(expired).toEqual([]);
+      tab.client.destroy();
+    }
+  });
+
+  it("goes unauthenticated and emits expired when the session lapses without a refresh", async () => {
+    const browser = createBrowser({ maxAge: 120 });
+    browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0 });
+    const events: string[] = [];
+    tab.client.on("expired", (event) => events.push(`${event.type}:${event.source}`));
+    await browser.time.advance(1000);
+    tab.page.setOnline(false);
+    await browser.time.advance(130_000);
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
+    expect(events).toEqual(["expired:local"]);
+  });
+
+  it("does not loop when a refresh ahead of expiry returns the same expiry", async () => {
+    const browser = createBrowser({ maxAge: 120 });
+    const fixed = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: fixed, env: { fetch: async () => new Response(JSON.stringify(fixed), { headers: { date: new Date(browser.time.now()).toUTCString() } }) } });
+    let reads = 0;
+    tab.client.on("refresh", () => reads++);
+    await browser.time.advance(200_000);
+    expect(reads).toBe(1);
+    expect(tab.client.getSnapshot().status).toBe("unauthenticated");
+  });
+});

@@ -1,0 +1,98 @@
+import type { ClientEnv, TabLink } from "../../src/client/env.ts";
+import type { FakeTime } from "./fake-time.ts";
+
+interface Member {
+  name: string;
+  onMessage?: (message: unknown) => void;
+  onLeadership?: (isLeader: boolean) => void;
+  alive: boolean;
+}
+
+/**
+ * The tabs of one browser, in memory: a channel that delivers structured
+ * clones to every other open tab on a later microtask, a leader election that
+ * hands over to the oldest remaining candidate (at once when the leader closes,
+ * after `crashDetectMs` when it dies without closing), and a lock queue.
+ */
+export function createTabHub(time: FakeTime, { crashDetectMs = 1000 } = {}) {
+  const members: Member[] = [];
+  let leader: Member | undefined;
+  const lockQueue: Array<() => void> = [];
+  let lockHeld = false;
+  const stats = { messages: 0 };
+
+  function elect() {
+    if (leader?.alive) return;
+    leader = members.find((member) => member.alive && member.onLeadership);
+    leader?.onLeadership?.(true);
+  }
+
+  function release() {
+    lockHeld = false;
+    lockQueue.shift()?.();
+  }
+
+  return {
+    stats,
+    /** Sends a raw message into the channel as if from another tab (forgeries, old versions). */
+    inject(message: unknown) {
+      for (const member of members) if (member.alive) queueMicrotask(() => member.onMessage?.(message));
+    },
+    get leaderName() {
+      return leader?.alive ? leader.name : undefined;
+    },
+    /** The tab dies without closing (killed process): it falls silent, the lead moves after `crashDetectMs`. */
+    crash(name: string) {
+      const member = members.find((candidate) => candidate.name === name);
+      if (!member) return;
+      member.alive = false;
+      member.onMessage = undefined;
+      member.onLeadership = undefined;
+      if (leader === member) time.setTimeout(elect, crashDetectMs);
+    },
+    env(name: string): Pick<ClientEnv, "openTabLink" | "withLock"> {
+      return {
+        openTabLink(): TabLink {
+          const member: Member = { name, alive: true };
+          members.push(member);
+          return {
+            post(message) {
+              if (!member.alive) return;
+              stats.messages++;
+              const copy = structuredClone(message);
+              for (const other of members) if (other !== member && other.alive) queueMicrotask(() => other.onMessage?.(structuredClone(copy)));
+            },
+            onMessage(listener) {
+              member.onMessage = listener;
+            },
+            onLeadership(listener) {
+              member.onLeadership = listener;
+              queueMicrotask(elect);
+            },
+            close() {
+              member.alive = false;
+              members.splice(members.indexOf(member), 1);
+              if (leader === member) {
+                leader = undefined;
+                queueMicrotask(elect);
+              }
+            },
+          };
+        },
+        async withLock(_name, maxHoldMs, task) {
+          if (lockHeld) await new Promise<void>((resolve) => lockQueue.push(resolve));
+          lockHeld = true;
+          const result = task();
+          let timer: unknown;
+          const bound = new Promise<void>((resolve) => (timer = time.setTimeout(resolve, maxHoldMs)));
+          await Promise.race([result.catch(() => {}), bound]);
+          time.clearTimeout(timer);
+          release();
+          return result;
+        },
+      };
+    },
+  };
+}
+
+export type TabHub = ReturnType<typeof createTabHub>;

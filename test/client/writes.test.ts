@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { SessionError } from "../../src/client/index.ts";
+import { createBrowser } from "./harness.ts";
+
+describe("sign-in, update and sign-out across tabs", () => {
+  it("a sign-in in one tab reaches the others with its data and no request from them", async () => {
+    const browser = createBrowser();
+    const tabs = Array.from({ length: 3 }, () => browser.openTab({ refetchInterval: 0, initialSession: null }));
+    const events: string[] = [];
+    tabs.forEach((tab) => tab.client.on("signin", (event) => events.push(`${tab.name}:${event.source}`)));
+    const signingIn = tabs[0]!.client.signIn("credentials", { username: "ada", password: "pw" }, { redirect: false });
+    await browser.time.advance(200);
+    expect(await signingIn).toEqual({ ok: true, error: null, status: 200, url: "http://localhost/current" });
+    for (const tab of tabs) expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", data: browser.server.session });
+    expect(browser.server.state.requests.every((request) => request.tab === "tab1")).toBe(true);
+    expect(events.sort()).toEqual(["tab1:local", "tab2:remote", "tab3:remote"]);
+    expect(tabs[0]!.page.navigations).toEqual([]);
+  });
+
+  it("a failed sign-in reports CredentialsSignin and changes nothing", async () => {
+    const browser = createBrowser();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
+    const attempt = tab.client.signIn("credentials", { password: "wrong" }, { redirect: false });
+    await browser.time.advance(200);
+    expect(await attempt).toMatchObject({ ok: false, error: "CredentialsSignin", status: 401 });
+    expect(tab.client.getSnapshot().status).toBe("unauthenticated");
+  });
+
+  it("sign-in with redirect navigates to the answered url", async () => {
+    const browser = createBrowser();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
+    const attempt = tab.client.signIn("credentials", { password: "pw" }, { callbackUrl: "http://localhost/home" });
+    await browser.time.advance(200);
+    await attempt;
+    expect(tab.page.navigations).toEqual(["http://localhost/home"]);
+  });
+
+  it("a sign-out reaches every tab with no request from the others", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const tabs = Array.from({ length: 3 }, () => browser.openTab({ refetchInterval: 0, initialSession }));
+    const events: string[] = [];
+    tabs.forEach((tab) => tab.client.on("signout", (event) => events.push(`${tab.name}:${event.source}`)));
+    const out = tabs[1]!.client.signOut({ redirect: false });
+    await browser.time.advance(200);
+    await out;
+    for (const tab of tabs) expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
+    expect(browser.server.state.requests.map((request) => `${request.tab} ${request.method} ${request.path}`)).toEqual(["tab2 GET /csrf", "tab2 POST /signout"]);
+    expect(events.sort()).toEqual(["tab1:remote", "tab2:local", "tab3:remote"]);
+  });
+
+  it("update() posts with one CSRF token, runs concurrent calls in order, and broadcasts the result", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [a, b] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    const updates: string[] = [];
+    b.client.on("update", (event) => updates.push(`${event.source}:${event.session?.theme}`));
+    const first = a.client.update({ theme: "dark" });
+    const second = a.client.update({ theme: "light" });
+    await browser.time.advance(500);
+    await Promise.all([first, second]);
+    const writes = browser.server.state.requests.map((request) => `${request.method} ${request.path}`);
+    expect(writes).toEqual(["GET /csrf", "POST /session", "POST /session"]);
+    expect(b.client.getSnapshot().data?.theme).toBe("light");
+    expect(updates).toEqual(["remote:dark", "remote:light"]);
+    // Data stays visible during the update: no `loading` flash.
+    expect(a.client.getSnapshot().status).toBe("authenticated");
+  });
+
+  it("fetches a new CSRF token once when the server refuses the cached one", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    const original = tab.client.update({ n: 1 });
+    await browser.time.advance(200);
+    await original;
+    let refusals = 1;
+    const fetch = browser.server.fetchFor("tab1");
+    tab.client.destroy();
+    const again = browser.openTab({
+      refetchInterval: 0,
+      initialSession,
+      env: {
+        fetch: async (input, init = {}) => {
+          if (init.method === "POST" && refusals-- > 0) return new Response(JSON.stringify({ error: "csrf_invalid" }), { status: 403 });
+          return fetch(input, init);
+        },
+      },
+    });
+    const retried = again.client.update({ n: 2 });
+    await browser.time.advance(500);
+    expect((await retried)?.n).toBe(2);
+  });
+
+  it("update() without a session rejects with code unauthenticated", async () => {
+    const browser = createBrowser();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
+    await expect(tab.client.update({})).rejects.toMatchObject({ code: "unauthenticated" });
+    expect(browser.server.state.requests).toEqual([]);
+  });
+
+  it("a destroyed client refuses writes with code destroyed", async () => {
+    const browser = createBrowser();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
+    tab.client.destroy();
+    await expect(tab.client.signOut()).rejects.toBeInstanceOf(SessionError);
+  });
+});
