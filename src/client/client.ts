@@ -77,7 +77,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   let refs = 0;
   let cleanups: Array<() => void> = [];
   let lastDropRefresh = -Infinity;
-  const timers: Record<"poll" | "expiry" | "stop" | "hello", unknown> = { poll: undefined, expiry: undefined, stop: undefined, hello: undefined };
   const listeners = new Set<() => void>();
   const handlers = new Map<SessionEventType, Set<(event: SessionEvent) => void>>();
   /** Messages from the channel that failed validation; for diagnostics and tests. */
@@ -85,10 +84,18 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   const now = () => env.now();
   const online = () => options.refetchWhenOffline === true || env.isOnline();
-  const arm = (name: keyof typeof timers, at: number, run: () => void) => {
-    env.clearTimeout(timers[name]);
-    timers[name] = at === Infinity ? undefined : env.setTimeout(run, Math.min(MAX_DELAY, Math.max(0, at - now())));
+  /** A one-shot timer that re-arming replaces; `Infinity` disarms it. */
+  const timer = () => {
+    let handle: unknown;
+    return (at: number, run?: () => void) => {
+      env.clearTimeout(handle);
+      handle = at === Infinity || !run ? undefined : env.setTimeout(run, Math.min(MAX_DELAY, Math.max(0, at - now())));
+    };
   };
+  const pollTimer = timer();
+  const expiryTimer = timer();
+  const helloTimer = timer();
+  const stopTimer = timer();
 
   // A throwing listener must not break the client or the other listeners: report it asynchronously.
   const safely = (run: () => void) => {
@@ -143,7 +150,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   }
 
   function fail(error: unknown) {
-    const sessionError = error instanceof SessionError ? error : new SessionError("network", String(error));
+    const sessionError = error instanceof SessionError ? error : new SessionError("network");
     failures++;
     retryAt = now() + retryDelay(failures, env.random);
     set({ error: sessionError, isStale: snapshot.status !== "loading" });
@@ -161,7 +168,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   function schedule() {
     if (!running) return;
     const expires = expiresAt();
-    arm("expiry", expires, expire);
+    expiryTimer(expires, expire);
     let due = Infinity;
     let ahead = false;
     if (snapshot.isLeader) {
@@ -176,7 +183,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
         }
       }
     }
-    arm("poll", due, () => {
+    pollTimer(due, () => {
       if (now() < due) return schedule();
       if (!online()) return; // resumed by the `online` event
       if (ahead) refreshedAheadOf = snapshot.data?.expires;
@@ -221,7 +228,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   /** Runs state-changing requests one at a time, in call order; a read in flight is abandoned. */
   function write<T>(task: () => Promise<T>): Promise<T> {
-    if (destroyed) return Promise.reject(new SessionError("destroyed", "the session client was destroyed"));
+    if (destroyed) return Promise.reject(new SessionError("destroyed"));
     readAbort?.abort();
     const run = writeQueue.then(task);
     writeQueue = run.catch(() => {});
@@ -240,7 +247,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       } catch (error) {
         if (!(error instanceof SessionError && error.status === 403)) throw error;
         csrfToken = undefined;
-        if (attempt > 0) throw new SessionError("csrf", "the server refused the CSRF token", 403);
+        if (attempt > 0) throw new SessionError("csrf", 403);
       }
     }
   }
@@ -297,7 +304,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       if (link) {
         // Another tab may already know the session: ask it before asking the server.
         link.post({ v: PROTOCOL_VERSION, type: "hello", from: tabId });
-        arm("hello", now() + HELLO_WAIT, () => void refresh(() => snapshot.status === "loading"));
+        helloTimer(now() + HELLO_WAIT, () => void refresh(() => snapshot.status === "loading"));
       } else void refresh();
     }
     schedule();
@@ -305,7 +312,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   function stop() {
     running = false;
-    for (const name of Object.keys(timers) as Array<keyof typeof timers>) arm(name, Infinity, () => {});
+    [pollTimer, expiryTimer, helloTimer, stopTimer].forEach((disarm) => disarm(Infinity));
     cleanups.forEach((cleanup) => cleanup());
     cleanups = [];
     link?.close();
@@ -316,17 +323,42 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   /** Counts users of the client: the first starts it, the last stops it after a grace period. */
   function retain(): () => void {
     refs++;
-    arm("stop", Infinity, () => {});
+    stopTimer(Infinity);
     if (!running && !destroyed) start();
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (--refs === 0 && running) arm("stop", now() + STOP_GRACE, stop);
+      if (--refs === 0 && running) stopTimer(now() + STOP_GRACE, stop);
     };
   }
 
-  const callbackUrl = (requested: string | undefined) => requested ?? env.href() ?? "/";
+  /** Applies this tab's own answer and, unless something newer is shown, tells the other tabs. */
+  function commit(session: Session | null, reason: SessionReason, serverOffset?: number) {
+    const at = now();
+    if (apply(session, at, "local", reason, serverOffset)) broadcast(reason, session, at);
+  }
+
+  /**
+   * A form post answered with `{ url }` (sign-in, sign-out), the way the Auth.js
+   * clients do it: `json: "true"` for next-auth v4 servers, the
+   * `X-Auth-Return-Redirect` header (sent by the transport) for v5 and ours. A
+   * refused sign-in still carries its `url` (with `error=`) in a 401 body.
+   */
+  async function postForm(path: string, fields: Record<string, string>, requested: string | undefined) {
+    const callbackUrl = requested ?? env.href() ?? "/";
+    let body: unknown;
+    let status = 200;
+    try {
+      ({ body } = await withCsrf((token) => transport.post(path, { ...fields, csrfToken: token, callbackUrl, json: "true" })));
+    } catch (error) {
+      body = (error as { body?: { url?: unknown } }).body;
+      if (!(error instanceof SessionError && typeof (body as { url?: unknown } | null)?.url === "string")) throw error;
+      status = error.status!;
+    }
+    const url = (body as { url?: unknown } | null)?.url;
+    return { url: typeof url === "string" ? url : callbackUrl, status };
+  }
 
   return {
     getSnapshot: () => snapshot,
@@ -345,50 +377,34 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     update(data) {
       return write(async () => {
         if (snapshot.status === "loading") await refresh();
-        if (snapshot.status !== "authenticated") throw new SessionError("unauthenticated", "update() needs a signed-in session");
+        if (snapshot.status !== "authenticated") throw new SessionError("unauthenticated");
         const { body } = await withCsrf((token) => transport.postJson("/session", { csrfToken: token, data }));
         const session = readSession(body);
-        if (session === undefined) throw new SessionError("invalid_response", "/session did not answer a session");
-        const at = now();
-        if (apply(session, at, "local", "update")) broadcast("update", session, at);
+        if (session === undefined) throw new SessionError("invalid_response", 200, "/session");
+        commit(session, "update");
         return session;
       });
     },
 
-    signIn(provider, fields, { redirect = true, callbackUrl: requested } = {}) {
+    signIn(provider, fields, { redirect = true, callbackUrl } = {}) {
       return write(async (): Promise<SignInResult> => {
-        let url: string | null = null;
-        let status = 200;
+        const { url, status } = await postForm(`/callback/${provider}`, fields, callbackUrl);
+        let error: string | null = null;
         try {
-          // `json: "true"` for next-auth v4 servers; the X-Auth-Return-Redirect header (sent by the transport) for v5 and ours.
-          const { body } = await withCsrf((token) => transport.post(`/callback/${provider}`, { ...fields, csrfToken: token, callbackUrl: callbackUrl(requested), json: "true" }));
-          url = typeof (body as { url?: unknown })?.url === "string" ? (body as { url: string }).url : null;
-        } catch (error) {
-          const failed = (error as { body?: { url?: unknown } }).body?.url;
-          if (!(error instanceof SessionError && error.code === "http" && typeof failed === "string")) throw error;
-          url = failed;
-          status = error.status ?? 401;
-        }
-        let authError: string | null = null;
-        try {
-          authError = url ? new URL(url, "http://base.invalid").searchParams.get("error") : null;
+          error = new URL(url, "http://base.invalid").searchParams.get("error");
         } catch {}
-        if (authError) return { ok: false, error: authError, status: status === 200 ? 401 : status, url };
-        const { body: session, offset: serverOffset } = await transport.session();
-        const at = now();
-        if (apply(session, at, "local", "signin", serverOffset)) broadcast("signin", session, at);
-        if (redirect && url) env.navigate(url);
-        return { ok: true, error: null, status, url };
+        if (error) return { ok: false, error, status: status === 200 ? 401 : status, url };
+        const { body, offset: serverOffset } = await transport.session();
+        commit(body, "signin", serverOffset);
+        if (redirect) env.navigate(url);
+        return { ok: true, error, status, url };
       });
     },
 
-    signOut({ redirect = true, callbackUrl: requested } = {}) {
+    signOut({ redirect = true, callbackUrl } = {}) {
       return write(async () => {
-        const target = callbackUrl(requested);
-        const { body } = await withCsrf((token) => transport.post("/signout", { csrfToken: token, callbackUrl: target, json: "true" }));
-        const at = now();
-        if (apply(null, at, "local", "signout")) broadcast("signout", null, at);
-        const url = typeof (body as { url?: unknown })?.url === "string" ? (body as { url: string }).url : target;
+        const { url } = await postForm("/signout", {}, callbackUrl);
+        commit(null, "signout");
         if (redirect) env.navigate(url);
         return { url };
       });
@@ -408,7 +424,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     destroy() {
       if (destroyed) return;
       if (running) stop();
-      arm("stop", Infinity, () => {});
+      stopTimer(Infinity);
       destroyed = true;
       readAbort?.abort();
       listeners.clear();

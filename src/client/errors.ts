@@ -24,10 +24,12 @@ export class SessionError extends Error {
   override readonly name = "SessionError";
   constructor(
     readonly code: SessionErrorCode,
-    message: string,
     /** HTTP status when the server answered. */
     readonly status?: number,
+    /** What was asked, e.g. `/session`. */
+    readonly path?: string,
   ) {
-    super(message);
+    // One message shape for every failure keeps the browser bundle small; `code` is what callers match on.
+    super(`sessionpulse: ${code}${path ? ` on ${path}` : ""}${status ? ` (HTTP ${status})` : ""}`);
   }
 }

@@ -33,7 +33,7 @@ export function readMessage(raw: unknown, self: string, now: number): MessageVer
   const ours = message.type === "session" || message.type === "hello";
   const refuse = { ok: false, ours } as const;
   if (message.v !== PROTOCOL_VERSION || typeof message.from !== "string" || message.from.length > 64 || message.from === self) return refuse;
-  if (message.type === "hello") return { ok: true, message: { v: 1, type: "hello", from: message.from } };
+  if (message.type === "hello") return { ok: true, message: raw as TabMessage };
   if (message.type !== "session" || !REASONS.has(message.reason as string)) return refuse;
   const { at, offset } = message;
   // A state stamped in the future would block every real update until then.
@@ -41,5 +41,6 @@ export function readMessage(raw: unknown, self: string, now: number): MessageVer
   if (typeof offset !== "number" || !Number.isFinite(offset)) return refuse;
   const session = readSession(message.session);
   if (session === undefined || (session && JSON.stringify(session).length > MAX_SESSION_JSON)) return refuse;
-  return { ok: true, message: { v: 1, type: "session", from: message.from, at, reason: message.reason as SessionReason, session, offset } };
+  // `session` normalised: `{}` (next-auth v4's signed out) travels as null.
+  return { ok: true, message: { ...(raw as TabMessage & { type: "session" }), session } };
 }

@@ -29,19 +29,18 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
       try {
         response = await env.fetch(base + path, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
       } catch {
-        throw timedOut ? new SessionError("timeout", `no answer from ${path} within ${timeoutMs} ms`) : new SessionError("network", `request to ${path} failed`);
+        throw new SessionError(timedOut ? "timeout" : "network", undefined, path);
       }
       const { status } = response;
-      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) throw new SessionError("redirected", `${path} answered with a redirect`, status);
-      if (status >= 500) throw new SessionError("server", `${path} answered ${status}`, status);
+      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) throw new SessionError("redirected", status, path);
+      if (status >= 500) throw new SessionError("server", status, path);
       let body: unknown;
       try {
         body = JSON.parse(await response.text());
       } catch {
-        if (timedOut) throw new SessionError("timeout", `no answer from ${path} within ${timeoutMs} ms`);
-        throw new SessionError("invalid_response", `${path} did not answer JSON`, status);
+        throw new SessionError(timedOut ? "timeout" : "invalid_response", status, path);
       }
-      if (status >= 400) throw Object.assign(new SessionError("http", `${path} answered ${status}`, status), { body });
+      if (status >= 400) throw Object.assign(new SessionError("http", status, path), { body });
       const date = Date.parse(response.headers.get("date") ?? "");
       // The Date header has 1 s resolution; the midpoint of the round trip halves the rest of the error.
       const offset = Number.isNaN(date) ? undefined : date - (sentAt + env.now()) / 2;
@@ -63,13 +62,13 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
     async session(signal?: AbortSignal): Promise<Answer<Session | null>> {
       const answer = await call("/session", {}, signal);
       const session = readSession(answer.body);
-      if (session === undefined) throw new SessionError("invalid_response", "/session did not answer a session or null", 200);
+      if (session === undefined) throw new SessionError("invalid_response", 200, "/session");
       return { body: session, offset: answer.offset };
     },
     async csrf(): Promise<string> {
       const { body } = await call("/csrf");
       const token = (body as { csrfToken?: unknown } | null)?.csrfToken;
-      if (typeof token !== "string") throw new SessionError("invalid_response", "/csrf did not answer a token");
+      if (typeof token !== "string") throw new SessionError("invalid_response", 200, "/csrf");
       return token;
     },
     post,

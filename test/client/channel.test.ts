@@ -80,3 +80,14 @@ describe("forged and malformed messages in a running tab", () => {
     expect(browser.server.state.requests.filter((request) => request.tab === "tab2")).toEqual([]);
   });
 });
+
+describe("normalised payloads", () => {
+  it("treats a relayed {} session as signed out, not as a session", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    browser.hub.inject({ v: 1, type: "session", from: "v4-tab", at: browser.time.now(), reason: "signout", session: {}, offset: 0 });
+    await browser.time.advance(10);
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
+  });
+});
