@@ -287,18 +287,26 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     else schedule();
   }
 
+  function lead(isLeader: boolean) {
+    if (!running || isLeader === snapshot.isLeader) return;
+    set({ isLeader });
+    emit("leader", "local");
+    schedule();
+  }
+
   function start() {
     running = true;
     cleanups = [env.onFocus(onFocus), env.onOnline(onOnline)];
     if (crossTab) {
-      link = env.openTabLink!(options.channelName ?? "sessionpulse");
-      link.onMessage(onMessage);
-      link.onLeadership((isLeader) => {
-        if (!running || isLeader === snapshot.isLeader) return;
-        set({ isLeader });
-        emit("leader", "local");
-        schedule();
-      });
+      try {
+        link = env.openTabLink!(options.channelName ?? "sessionpulse");
+        link.onMessage(onMessage);
+        link.onLeadership(lead);
+      } catch {
+        // No working channel (blocked storage, a broken polyfill): work as the only tab.
+        link = undefined;
+        lead(true);
+      }
     }
     if (snapshot.status === "loading") {
       if (link) {

@@ -1,0 +1,103 @@
+import type { ClientEnv } from "../../src/client/env.ts";
+import type { SessionClient, SessionClientOptions } from "../../src/client/types.ts";
+import { createFakeServer } from "./fake-server.ts";
+import { createFakeTime, type FakeTime } from "./fake-time.ts";
+import { createTabHub } from "./tab-hub.ts";
+
+/** Page signals of one simulated tab, driven by the test. */
+export function createPageSignals() {
+  const focusListeners = new Set<() => void>();
+  const onlineListeners = new Set<(online: boolean) => void>();
+  const page = {
+    visible: true,
+    online: true,
+    navigations: [] as string[],
+    focus() {
+      page.visible = true;
+      focusListeners.forEach((listener) => listener());
+    },
+    hide() {
+      page.visible = false;
+    },
+    setOnline(online: boolean) {
+      page.online = online;
+      onlineListeners.forEach((listener) => listener(online));
+    },
+    get listenerCount() {
+      return focusListeners.size + onlineListeners.size;
+    },
+  };
+  const env: Pick<ClientEnv, "isVisible" | "onFocus" | "isOnline" | "onOnline" | "navigate" | "href"> = {
+    isVisible: () => page.visible,
+    onFocus: (listener) => (focusListeners.add(listener), () => focusListeners.delete(listener)),
+    isOnline: () => page.online,
+    onOnline: (listener) => (onlineListeners.add(listener), () => onlineListeners.delete(listener)),
+    navigate: (url) => page.navigations.push(url),
+    href: () => "http://localhost/current",
+  };
+  return { page, env };
+}
+
+function timeEnv(time: FakeTime, seed: number): Pick<ClientEnv, "now" | "setTimeout" | "clearTimeout" | "random"> {
+  let state = seed;
+  return {
+    now: time.now,
+    setTimeout: time.setTimeout,
+    clearTimeout: time.clearTimeout,
+    // A small deterministic generator, so jitter is reproducible.
+    random: () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31),
+  };
+}
+
+export interface SimulatedBrowserOptions {
+  /** Round trip to the server, ms. */
+  latency?: number;
+  /** Session lifetime the server grants, seconds. */
+  maxAge?: number;
+  /** How far the server's clock is behind real time, ms. */
+  skew?: number;
+  /** How far the tabs' clock is ahead of real time, ms. */
+  clientSkew?: number;
+  /** How long the lead stays with a dead tab, ms. */
+  crashDetectMs?: number;
+}
+
+/**
+ * A browser whose tabs are session clients linked through an in-memory
+ * channel, sharing one fake server and one fake clock. Takes the client
+ * factory so benchmarks can drive the built package and tests the source.
+ */
+export function simulatedBrowser(
+  createSessionClient: (options: SessionClientOptions) => SessionClient,
+  { latency = 20, maxAge = 3600, skew = 0, clientSkew = 0, crashDetectMs = 1000 }: SimulatedBrowserOptions = {},
+) {
+  const time = createFakeTime();
+  const server = createFakeServer(time, { latency, maxAge, skew });
+  const hub = createTabHub(time, { crashDetectMs });
+  let count = 0;
+
+  function openTab(options: SessionClientOptions = {}, name = `tab${++count}`) {
+    const { page, env: pageEnv } = createPageSignals();
+    const clock = timeEnv(time, count * 7919);
+    let dead = false;
+    const fetch = server.fetchFor(name);
+    const env: Partial<ClientEnv> = {
+      ...clock,
+      // A dead tab's timers never fire and it sends nothing, as when its process is killed.
+      setTimeout: (run, ms) => clock.setTimeout(() => !dead && run(), ms),
+      now: () => time.now() + clientSkew,
+      ...pageEnv,
+      ...hub.env(name),
+      fetch: (input, init) => (dead ? new Promise(() => {}) : fetch(input, init)),
+    };
+    const client = createSessionClient({ basePath: "http://localhost/api/auth", ...options, env: { ...env, ...options.env } });
+    const unsubscribe = client.subscribe(() => {});
+    const kill = () => {
+      dead = true;
+      hub.crash(name);
+    };
+    return { name, client, page, unsubscribe, kill };
+  }
+
+  return { time, server, hub, openTab };
+}
