@@ -59,7 +59,8 @@ function resolveSecrets(secret: unknown): string[] {
   return list;
 }
 
-function resolveOrigin(value: string, name: string): string {
+function resolveOrigin(value: unknown, name: string): string {
+  if (typeof value !== "string") fail(`${name} must be an absolute http(s) URL string`);
   let url: URL;
   try {
     url = new URL(value);
@@ -68,6 +69,13 @@ function resolveOrigin(value: string, name: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") fail(`${name} must be an http(s) URL`);
   return url.origin;
+}
+
+function resolveTrustedOrigins(value: unknown): Set<string> {
+  if (value === undefined) return new Set();
+  // A lone string (`trustedOrigins: process.env.ADMIN_ORIGIN`) is a likely slip; say so instead of failing inside `.map`.
+  if (!Array.isArray(value)) fail('trustedOrigins must be an array of origins, e.g. ["https://admin.example.com"]');
+  return new Set(value.map((origin, i) => resolveOrigin(origin, `trustedOrigins[${i}]`)));
 }
 
 function resolveBasePath(value: unknown): string {
@@ -108,7 +116,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
 
   const basePath = resolveBasePath(config.basePath);
   const publicOrigin = config.url === undefined ? undefined : resolveOrigin(config.url, "url");
-  const trustedOrigins = new Set((config.trustedOrigins ?? []).map((origin, i) => resolveOrigin(origin, `trustedOrigins[${i}]`)));
+  const trustedOrigins = resolveTrustedOrigins(config.trustedOrigins);
 
   if (config.authorize !== undefined && typeof config.authorize !== "function") fail("authorize must be a function");
   const callbacks = config.callbacks ?? {};

@@ -5,7 +5,12 @@ export interface NodeRequestLike extends AsyncIterable<unknown> {
   method?: string | undefined;
   url?: string | undefined;
   headers: Record<string, string | string[] | undefined>;
-  socket?: { encrypted?: boolean } | undefined;
+  /**
+   * `encrypted` is true on a TLS socket and absent on a plain `net.Socket`. The
+   * `object &` keeps this from being a "weak type", which a `net.Socket` (sharing
+   * no property with it) would fail to match, breaking `createServer(toNodeHandler(…))`.
+   */
+  socket?: (object & { encrypted?: boolean }) | undefined;
 }
 
 /** The parts of `node:http`'s `ServerResponse` the adapter writes. */
@@ -21,9 +26,11 @@ async function readBody(request: NodeRequestLike): Promise<Uint8Array<ArrayBuffe
   for await (const chunk of request) {
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
     size += bytes.byteLength;
-    // One byte over the handler's own cap is enough for it to answer 413.
-    if (size > MAX_BODY_BYTES + 1) break;
     chunks.push(bytes);
+    // Past the handler's cap: stop reading, but keep the chunk that crossed it so the
+    // handler sees an oversized body and answers 413. Dropping it could hand over
+    // exactly 64 KB of a truncated body that still parses (a form cut mid-field).
+    if (size > MAX_BODY_BYTES) break;
   }
   if (size === 0) return undefined;
   const body = new Uint8Array(chunks.reduce((total, part) => total + part.byteLength, 0));
@@ -58,7 +65,10 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response>) 
         for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
       }
       const body = method === "GET" || method === "HEAD" ? undefined : await readBody(request);
-      const answer = await handler(new Request(new URL(request.url ?? "/", `${protocol}://${host}`), { method, headers, body: body ?? null }));
+      const path = request.url ?? "/";
+      // Join rather than resolve: a request line like `//evil.example/x` must stay a path on our host.
+      if (!path.startsWith("/")) throw new Error("request target is not a path");
+      const answer = await handler(new Request(new URL(`${protocol}://${host}${path}`), { method, headers, body: body ?? null }));
       response.statusCode = answer.status;
       answer.headers.forEach((value, name) => {
         if (name !== "set-cookie") response.setHeader(name, value);
