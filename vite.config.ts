@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
@@ -8,11 +9,12 @@ import { defineConfig } from "vitest/config";
  */
 const entries = {
   index: "src/client/index.ts",
+  react: "react/index.ts",
   server: "src/server/index.ts",
 };
 
 /** Packages that stay imports in the build: runtime deps and optional peers. */
-const external = [/^node:/, "jose", "broadcast-channel", "react", "react-dom", "pg", "ioredis", "redis", "better-sqlite3"];
+const external = [/^node:/, "sessionpulse", "jose", "broadcast-channel", "react", "react-dom", "pg", "ioredis", "redis", "better-sqlite3"];
 
 /**
  * TypeScript 7 has no JS API, so declaration plugins built on the compiler API
@@ -40,12 +42,22 @@ export default defineConfig({
     rolldownOptions: {
       external: (id) => external.some((rule) => (typeof rule === "string" ? id === rule || id.startsWith(`${rule}/`) : rule.test(id))),
       output: { chunkFileNames: "chunks/[name]-[hash].js" },
+      onLog(level, log, handler) {
+        // The React files all say "use client"; the entry keeps it (checked by test/package), the merged ones need not.
+        if (log.code === "MODULE_LEVEL_DIRECTIVE") return;
+        handler(level, log);
+      },
     },
+  },
+  resolve: {
+    // The React binding imports the client as users do (`sessionpulse`); in tests that is the source.
+    alias: [{ find: /^sessionpulse$/, replacement: fileURLToPath(new URL("./src/client/index.ts", import.meta.url)) }],
   },
   test: {
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     projects: [
       {
+        extends: true,
         test: {
           name: "server",
           environment: "node",
@@ -54,11 +66,13 @@ export default defineConfig({
       },
       {
         // The client core on injected fakes: no DOM, exact simulated time.
+        extends: true,
         test: { name: "client", environment: "node", include: ["test/client/**/*.test.ts"] },
       },
       {
-        // The default browser sources, wired to a DOM, with msw answering fetch.
-        test: { name: "browser", environment: "happy-dom", include: ["test/browser/**/*.test.ts"] },
+        // The default browser sources and the React binding, in a DOM, with msw answering fetch.
+        extends: true,
+        test: { name: "browser", environment: "happy-dom", include: ["test/browser/**/*.test.ts", "test/react/**/*.test.{ts,tsx}"] },
       },
     ],
   },

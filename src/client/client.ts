@@ -44,7 +44,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const timeout = options.timeout ?? 10_000;
   const refetchOnFocus = options.refetchOnWindowFocus !== false;
   const crossTab = options.crossTab !== false && !!env.openTabLink;
-  const transport = createTransport(env, options.basePath ?? "/api/auth", timeout);
+  const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
+  const transport = createTransport(env, basePath, timeout);
   const tabId = `${env.now().toString(36)}-${env.random().toString(36).slice(2, 10)}`;
   const initial = options.initialSession;
   const created = env.now();
@@ -369,6 +370,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   }
 
   return {
+    basePath,
     getSnapshot: () => snapshot,
 
     subscribe(listener) {

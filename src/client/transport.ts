@@ -15,7 +15,6 @@ export interface Answer<T> {
  * a login page is an error, not a session.
  */
 export function createTransport(env: ClientEnv, basePath: string, timeoutMs: number) {
-  const base = basePath.replace(/\/+$/, "");
 
   async function call(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Answer<unknown>> {
     const controller = new AbortController();
@@ -27,7 +26,7 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
     try {
       let response: Response;
       try {
-        response = await env.fetch(base + path, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
+        response = await env.fetch(basePath + path, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
       } catch {
         throw new SessionError(timedOut ? "timeout" : "network", undefined, path);
       }

@@ -69,6 +69,8 @@ export interface RedirectOptions {
 
 /** The client returned by `createSessionClient`. */
 export interface SessionClient {
+  /** Where the session server lives, as given (default `/api/auth`). */
+  readonly basePath: string;
   getSnapshot(): SessionSnapshot;
   /** Calls `listener` when the snapshot changes. The first subscriber starts the client, the last stops it. */
   subscribe(listener: () => void): () => void;

@@ -1,6 +1,8 @@
 // Loads the built package on the system Node (20 on the project's machines)
 // and drives a full sign-in → session → sign-out round trip through it.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createSessionClient } from "../../dist/index.js";
 import { createSessionHandler, SessionConfigError } from "../../dist/server.js";
 
 const origin = "http://localhost:3000";
@@ -48,4 +50,17 @@ await check("sign out", async () => {
   assert.equal(await (await call("/session")).json(), null);
 });
 await check("short secret refused", async () => assert.throws(() => createSessionHandler({ secret: "short" }), SessionConfigError));
+await check("client without a DOM talks to the server", async () => {
+  // No window: the client works as a single tab; fetch goes straight to the handler.
+  const client = createSessionClient({ basePath: `${origin}/api/auth`, fetch: (url, init) => auth.handler(new Request(url, init)) });
+  const stop = client.subscribe(() => {});
+  const snapshot = await client.refresh();
+  assert.equal(snapshot.status, "unauthenticated");
+  assert.equal(snapshot.isLeader, true);
+  stop();
+  client.destroy();
+});
+await check("the React entry stays a client module", async () => {
+  assert.ok(readFileSync(new URL("../../dist/react.js", import.meta.url), "utf8").startsWith('"use client";'));
+});
 console.log(`node ${process.version}: ${passed} smoke checks passed`);

@@ -1,0 +1,202 @@
+import { act, cleanup, render, screen } from "@testing-library/react";
+import { StrictMode, type ReactNode } from "react";
+import { hydrateRoot } from "react-dom/client";
+import { renderToString } from "react-dom/server";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ClientEnv, Session, SessionClient } from "../../src/client/index.ts";
+import { SessionProvider, useSession, useSessionClient } from "../../react/index.ts";
+import { createFakeServer } from "../client/fake-server.ts";
+import { createFakeTime } from "../client/fake-time.ts";
+import { createBrowser, createPageSignals } from "../client/harness.ts";
+
+const session: Session = { user: { id: "u1", name: "Ada" }, expires: "2030-01-01T00:00:00.000Z" };
+
+/** Client options whose every source is a fake: nothing real runs, everything is counted. */
+function fakeEnv() {
+  const time = createFakeTime();
+  const server = createFakeServer(time);
+  const { env: page } = createPageSignals();
+  const links = { opened: 0, closed: 0 };
+  const env: Partial<ClientEnv> = {
+    now: time.now,
+    setTimeout: time.setTimeout,
+    clearTimeout: time.clearTimeout,
+    random: () => 0.5,
+    fetch: server.fetchFor("tab"),
+    ...page,
+    openTabLink: () => {
+      links.opened++;
+      return { post() {}, onMessage() {}, onLeadership: (listener) => listener(true), close: () => void links.closed++ };
+    },
+    withLock: (_name, _ms, task) => task(),
+  };
+  return { time, server, env, links };
+}
+
+function Status({ onRender }: { onRender?: (status: string) => void }) {
+  const { data, status, isStale } = useSession();
+  onRender?.(status);
+  return <p data-testid="status">{`${status}${data ? `:${data.user.name}` : ""}${isStale ? ":stale" : ""}`}</p>;
+}
+
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+describe("SessionProvider + useSession", () => {
+  it("renders authenticated from the server session at once: no fetch, no loading flash", async () => {
+    const { env, server, time } = fakeEnv();
+    const statuses: string[] = [];
+    render(
+      <SessionProvider session={session} env={env} basePath="http://localhost/api/auth">
+        <Status onRender={(status) => statuses.push(status)} />
+      </SessionProvider>,
+    );
+    await act(() => time.advance(1000));
+    expect(screen.getByTestId("status").textContent).toBe("authenticated:Ada");
+    expect(statuses.every((status) => status === "authenticated")).toBe(true);
+    expect(server.state.requests).toEqual([]);
+  });
+
+  it("hydrates server-rendered markup without a mismatch warning", async () => {
+    const { env } = fakeEnv();
+    const app = (
+      <SessionProvider session={session} env={env} basePath="http://localhost/api/auth">
+        <Status />
+      </SessionProvider>
+    );
+    const container = document.createElement("div");
+    container.innerHTML = renderToString(app);
+    expect(container.textContent).toBe("authenticated:Ada");
+    const errors = vi.spyOn(console, "error");
+    const recoverable: unknown[] = [];
+    await act(async () => void hydrateRoot(container, app, { onRecoverableError: (error) => recoverable.push(error) }));
+    expect(errors).not.toHaveBeenCalled();
+    expect(recoverable).toEqual([]);
+    expect(container.textContent).toBe("authenticated:Ada");
+  });
+
+  it("re-renders when another tab signs out", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [other, mine] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    render(
+      <SessionProvider client={mine.client}>
+        <Status />
+      </SessionProvider>,
+    );
+    expect(screen.getByTestId("status").textContent).toBe("authenticated:Ada");
+    await act(async () => {
+      const out = other.client.signOut({ redirect: false });
+      await browser.time.advance(200);
+      await out;
+    });
+    expect(screen.getByTestId("status").textContent).toBe("unauthenticated");
+  });
+
+  it("re-renders each subscribed component once per session change", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    const renders = { a: 0, b: 0 };
+    render(
+      <SessionProvider client={tab.client}>
+        <Status onRender={() => renders.a++} />
+        <Status onRender={() => renders.b++} />
+      </SessionProvider>,
+    );
+    await act(() => browser.time.advance(10)); // leader election settles first
+    const before = { ...renders };
+    await act(async () => {
+      const updated = tab.client.update({ theme: "dark" });
+      await browser.time.advance(200);
+      await updated;
+    });
+    expect(renders.a - before.a).toBe(1);
+    expect(renders.b - before.b).toBe(1);
+  });
+
+  it("required: never hands unauthenticated to the component and calls onUnauthenticated", async () => {
+    const { env, time } = fakeEnv();
+    const onUnauthenticated = vi.fn();
+    const seen: string[] = [];
+    function Guarded() {
+      const { status } = useSession({ required: true, onUnauthenticated });
+      seen.push(status);
+      return null;
+    }
+    render(
+      <SessionProvider session={null} env={env} basePath="http://localhost/api/auth">
+        <Guarded />
+      </SessionProvider>,
+    );
+    await act(() => time.advance(100));
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1);
+    expect(seen).not.toContain("unauthenticated");
+    expect(seen).toContain("loading");
+  });
+
+  it("required without onUnauthenticated goes to the sign-in page like Auth.js", async () => {
+    const { env, time } = fakeEnv();
+    const assign = vi.fn();
+    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, href: "http://localhost:3000/private", assign } as Location);
+    function Guarded() {
+      useSession({ required: true });
+      return null;
+    }
+    render(
+      <SessionProvider session={null} env={env} basePath="/api/auth">
+        <Guarded />
+      </SessionProvider>,
+    );
+    await act(() => time.advance(100));
+    expect(assign).toHaveBeenCalledWith("/api/auth/signin?error=SessionRequired&callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fprivate");
+  });
+
+  it("Strict Mode's double mount starts one poller, not two", async () => {
+    const { env, server, time, links } = fakeEnv();
+    server.signInDirectly();
+    render(
+      <StrictMode>
+        <SessionProvider env={env} basePath="http://localhost/api/auth" refetchInterval={60}>
+          <Status />
+        </SessionProvider>
+      </StrictMode>,
+    );
+    await act(() => time.advance(10 * 60_000 + 1000));
+    expect(links).toEqual({ opened: 1, closed: 0 });
+    expect(server.sessionReads()).toBe(11); // the first load, then one poll a minute
+    expect(screen.getByTestId("status").textContent).toBe("authenticated:Ada");
+  });
+
+  it("unmounting a provider that created its client leaves no timer, listener or channel", async () => {
+    const { env, time, links, server } = fakeEnv();
+    server.signInDirectly();
+    const view = render(
+      <SessionProvider env={env} basePath="http://localhost/api/auth" refetchInterval={60}>
+        <Status />
+      </SessionProvider>,
+    );
+    await act(() => time.advance(1000));
+    view.unmount();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the provider destroys its client a tick after unmount
+    await time.advance(0);
+    expect(time.pending).toBe(0);
+    expect(links).toEqual({ opened: 1, closed: 1 });
+  });
+
+  it("useSessionClient gives the client; outside a provider the hooks say what is wrong", () => {
+    const { env } = fakeEnv();
+    let seen: SessionClient | undefined;
+    function Probe() {
+      seen = useSessionClient();
+      return null;
+    }
+    const wrapper = ({ children }: { children: ReactNode }) => <SessionProvider env={env}>{children}</SessionProvider>;
+    render(<Probe />, { wrapper });
+    expect(typeof seen?.signOut).toBe("function");
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(() => render(<Status />)).toThrow(/inside <SessionProvider>/);
+  });
+});
