@@ -61,7 +61,7 @@ export default defineConfig({
         test: {
           name: "server",
           environment: "node",
-          include: ["test/server/**/*.test.ts", "test/shared/**/*.test.ts"],
+          include: ["test/server/**/*.test.ts", "test/package/**/*.test.ts"],
         },
       },
       {
