@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 export { createSessionHandler, type SessionHandler } from "./handler.js";
+export { memoryStore } from "./memory-store.js";
+export type { Store, StoredSession } from "./store.js";
 export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./node-handler.js";
 export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
 export type {
