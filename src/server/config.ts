@@ -1,4 +1,5 @@
 import { SessionConfigError } from "./errors.js";
+import type { Store } from "./store.js";
 import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
 
 const DAY = 86_400;
@@ -7,6 +8,10 @@ const MIN_SECRET_BYTES = 32;
 /** Options after defaults and checks; every field is present and valid. */
 export interface ResolvedConfig {
   secrets: readonly string[];
+  strategy: "jwt" | "database";
+  migrateFrom: "jwt" | "database" | undefined;
+  store: Store | undefined;
+  storeTimeout: number;
   basePath: string;
   maxAge: number;
   updateAge: number;
@@ -93,8 +98,21 @@ function resolveBasePath(value: unknown): string {
 export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
   if (config === null || typeof config !== "object") fail("createSessionHandler needs an options object");
   const session = config.session ?? {};
-  const strategy: string = session.strategy ?? "jwt";
-  if (strategy !== "jwt") fail(`session.strategy ${JSON.stringify(strategy)} is not supported; use "jwt"`);
+  const strategy = session.strategy ?? "jwt";
+  if (strategy !== "jwt" && strategy !== "database") fail(`session.strategy must be "jwt" or "database", got ${JSON.stringify(strategy)}`);
+  const store = config.store;
+  const storeMethods = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt"] as const;
+  if (store !== undefined && (store === null || typeof store !== "object" || storeMethods.some((method) => typeof store[method] !== "function"))) {
+    fail(`store must implement the Store interface (${storeMethods.join(", ")})`);
+  }
+  if (strategy === "database" && !store) fail('session.strategy "database" needs a `store`, e.g. sqliteStore({ path: "sessions.db" })');
+  const migrateFrom = session.migrateFrom;
+  if (migrateFrom !== undefined && (migrateFrom === strategy || (migrateFrom !== "jwt" && migrateFrom !== "database"))) {
+    fail(`session.migrateFrom must name the other strategy than "${strategy}"`);
+  }
+  if (migrateFrom === "database" && !store) fail('session.migrateFrom "database" needs the `store` the sessions are in');
+  const storeTimeout = config.storeTimeout ?? 2000;
+  if (!Number.isFinite(storeTimeout) || storeTimeout <= 0) fail("storeTimeout must be a positive number of milliseconds");
 
   const maxAge = seconds(session.maxAge, "session.maxAge", 30 * DAY);
   const updateAge = seconds(session.updateAge, "session.updateAge", DAY, { allowZero: true });
@@ -128,6 +146,10 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
 
   return {
     secrets: resolveSecrets(config.secret),
+    strategy,
+    migrateFrom,
+    store,
+    storeTimeout,
     basePath,
     maxAge,
     updateAge,

@@ -12,7 +12,10 @@ export type SessionServerErrorCode =
   | "not_found"
   | "origin_forbidden"
   | "provider_not_configured"
+  | "session_not_found"
   | "session_too_large"
+  | "store_required"
+  | "store_unavailable"
   | "unauthenticated"
   | "unsupported_media_type";
 
@@ -26,7 +29,10 @@ const statusByCode: Record<SessionServerErrorCode, number> = {
   not_found: 404,
   origin_forbidden: 403,
   provider_not_configured: 404,
+  session_not_found: 404,
   session_too_large: 413,
+  store_required: 400,
+  store_unavailable: 503,
   unauthenticated: 401,
   unsupported_media_type: 415,
 };
@@ -69,6 +75,8 @@ export type CookieRejection =
   | "cookie_duplicated"
   | "cookie_too_large"
   | "session_lifetime_exceeded"
+  | "session_revoked"
+  | "session_unknown"
   | "token_algorithm"
   | "token_claims"
   | "token_expired"

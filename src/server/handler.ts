@@ -2,7 +2,9 @@ import type { Session } from "../shared/session.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
 import { createCsrfTokens } from "./csrf.js";
 import { SessionServerError } from "./errors.js";
+import { createDatabaseSessions } from "./database-session.js";
 import { createJwtSessions } from "./jwt-session.js";
+import { guardStore } from "./store-guard.js";
 import { createRequestContext, type RequestContext } from "./request-context.js";
 import { jsonResponse } from "./responses.js";
 import { routes, type RouteDeps } from "./routes.js";
@@ -33,6 +35,7 @@ function errorResponse(config: ResolvedConfig, context: RequestContext | undefin
   const body = { error: known.code, message: known.message };
   if (!context) return new Response(JSON.stringify(body), { status: known.status, headers: { "content-type": "application/json", "cache-control": "private, no-store" } });
   const response = jsonResponse(context, body, known.status);
+  if (known.code === "store_unavailable") response.headers.set("retry-after", "5");
   if (known.code === "method_not_allowed") {
     const action = routeName(config, context.url.pathname);
     response.headers.set("allow", Object.keys((action && routes[action]) ?? {}).join(", "));
@@ -65,7 +68,9 @@ function routeName(config: ResolvedConfig, pathname: string): string | undefined
  */
 export function createSessionHandler(options: SessionHandlerConfig): SessionHandler {
   const config = resolveConfig(options);
-  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions: createJwtSessions(config) };
+  const store = config.store && guardStore(config.store, config.storeTimeout);
+  const sessions = config.strategy === "database" ? createDatabaseSessions(config, store!) : createJwtSessions(config, store);
+  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions };
 
   async function handler(request: Request): Promise<Response> {
     let context: RequestContext | undefined;

@@ -1,58 +1,44 @@
-import type { Session } from "../shared/session.js";
 import type { ResolvedConfig } from "./config.js";
 import { SessionServerError, type CookieRejection } from "./errors.js";
-import { decodeToken, encodeToken } from "./jwt-codec.js";
+import { decodeToken, encodeToken, type DecodeResult } from "./jwt-codec.js";
 import { createKeyring } from "./keys.js";
 import type { RequestContext } from "./request-context.js";
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "./session-cookie.js";
-import type { JWT, User } from "./types.js";
-
-/** Claims the server owns; whatever a callback does to them is undone. */
-const RESERVED = ["iat", "exp", "jti", "sid", "auth_time"] as const;
-
-export type ReadToken = { kind: "none" } | { kind: "valid"; token: JWT; primaryKey: boolean };
-
-/** Reads, refreshes and writes JWT sessions for one handler. */
-export interface JwtSessions {
-  /** The request's valid token, or `none` after clearing a bad cookie. Never throws for bad input. */
-  read(context: RequestContext): Promise<ReadToken>;
-  /** `GET /session`: the public session, re-issuing the token when due. */
-  current(context: RequestContext): Promise<Session | null>;
-  /** `POST /session`: runs the callbacks with `trigger: "update"` and re-issues. */
-  update(context: RequestContext, data: unknown): Promise<Session>;
-  /** Sign-in: mints a new session for `user` (a fresh `sid`, whatever cookie came in). */
-  signIn(context: RequestContext, user: User): Promise<boolean>;
-  /** Sign-out: expires the cookie. */
-  signOut(context: RequestContext): Promise<void>;
-}
+import { claimsOf, shapeToken, toSession } from "./session-shaping.js";
+import { DATABASE_TOKEN, storeIdOf } from "./session-token.js";
+import type { Store } from "./store.js";
+import { iso, type SessionStrategy } from "./strategy.js";
+import type { JWT } from "./types.js";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-function defaultSession(token: JWT): Session {
-  const user: Session["user"] = {};
-  if (token.sub !== undefined) user.id = token.sub;
-  if (token.name !== undefined) user.name = token.name;
-  if (token.email !== undefined) user.email = token.email;
-  if (token.picture !== undefined) user.image = token.picture;
-  return { user, expires: new Date(token.exp * 1000).toISOString() };
-}
+/** Deny-list key that revokes every token of a user signed in at or before the entry's time. */
+export const userRevocationKey = (userId: string) => `user:${userId}`;
 
-async function runCallback<T>(name: string, run: () => T | Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (cause) {
-    throw new SessionServerError("callback_error", `the ${name} callback threw`, { cause });
-  }
-}
-
-export function createJwtSessions(config: ResolvedConfig): JwtSessions {
+/** Decrypts session-token JWEs with keys derived once per cookie name. Shared with the database strategy's migration. */
+export function createJwtDecoder(config: ResolvedConfig) {
   const keyring = createKeyring(config.secrets);
-  const { jwt: jwtCallback, session: sessionCallback } = config.callbacks;
+  return {
+    keyring,
+    async decode(context: RequestContext, value: string): Promise<DecodeResult> {
+      const keys = await keyring(context.names.sessionToken);
+      return decodeToken(value, keys, seconds(context.now), config.maxCookieSize);
+    },
+  };
+}
 
-  function reject(context: RequestContext, reason: CookieRejection, clear: boolean): ReadToken {
+/**
+ * The JWT strategy: the session lives in an encrypted cookie, re-issued once
+ * `updateAge` has passed. With a `store`, sign-out and revocation put the
+ * session id (`sid`) or the whole user on a deny-list that every request checks.
+ */
+export function createJwtSessions(config: ResolvedConfig, store: Store | undefined): SessionStrategy {
+  const decoder = createJwtDecoder(config);
+
+  function reject(context: RequestContext, reason: CookieRejection, clear = true): null {
     config.logger.warn(reason, { path: context.url.pathname });
     if (clear) clearSessionCookie(config, context);
-    return { kind: "none" };
+    return null;
   }
 
   /** Latest `exp` allowed: `maxAge` from now, never past the absolute lifetime. */
@@ -61,66 +47,61 @@ export function createJwtSessions(config: ResolvedConfig): JwtSessions {
     return config.maxLifetime === undefined ? idle : Math.min(idle, authTime + config.maxLifetime);
   }
 
-  async function read(context: RequestContext): Promise<ReadToken> {
-    const cookie = readSessionCookie(config, context);
-    if (cookie.kind === "absent") return { kind: "none" };
-    if (cookie.kind === "rejected") return reject(context, cookie.reason, cookie.clear);
-    const nowSec = seconds(context.now);
-    const keys = await keyring(context.names.sessionToken);
-    const decoded = await decodeToken(cookie.value, keys, nowSec, config.maxCookieSize);
-    if (!decoded.ok) return reject(context, decoded.reason, true);
-    const authTime = decoded.token.auth_time ?? decoded.token.iat;
-    if (config.maxLifetime !== undefined && nowSec >= authTime + config.maxLifetime) {
-      return reject(context, "session_lifetime_exceeded", true);
-    }
-    return { kind: "valid", token: decoded.token, primaryKey: decoded.primaryKey };
-  }
-
   /** Encrypts `token` with fresh `iat`/`exp`/`jti` and queues the cookie. */
-  async function issue(context: RequestContext, token: JWT): Promise<JWT> {
+  async function issue(context: RequestContext, token: Omit<JWT, "iat" | "exp" | "jti"> & Partial<JWT>): Promise<JWT> {
     const nowSec = seconds(context.now);
-    const authTime = token.auth_time ?? token.iat;
-    const claims: JWT = { ...token, iat: nowSec, exp: expiryFor(nowSec, authTime), jti: crypto.randomUUID(), sid: token.sid ?? token.jti, auth_time: authTime };
-    const [primary] = await keyring(context.names.sessionToken);
-    const value = await encodeToken(claims, primary!);
-    writeSessionCookie(config, context, value, new Date(claims.exp * 1000));
+    const authTime = token.auth_time ?? token.iat ?? nowSec;
+    const claims: JWT = { ...token, iat: nowSec, exp: expiryFor(nowSec, authTime), jti: crypto.randomUUID(), sid: token.sid ?? token.jti ?? crypto.randomUUID(), auth_time: authTime };
+    const [primary] = await decoder.keyring(context.names.sessionToken);
+    writeSessionCookie(config, context, await encodeToken(claims, primary!), new Date(claims.exp * 1000));
     return claims;
   }
 
-  /** Runs the `jwt` callback; returns the shaped token (reserved claims restored) and whether it changed. */
-  async function shape(token: JWT, params: { user?: User; trigger?: "signIn" | "update"; session?: unknown }) {
-    if (!jwtCallback) return { token, changed: false };
-    const before = JSON.stringify(token);
-    const result = await runCallback("jwt", () => jwtCallback({ token: structuredClone(token), ...params }));
-    if (result === null || typeof result !== "object") return { token: null, changed: true };
-    const shaped = { ...result } as JWT;
-    for (const claim of RESERVED) {
-      if (token[claim] === undefined) delete shaped[claim];
-      else (shaped as Record<string, unknown>)[claim] = token[claim];
-    }
-    return { token: shaped, changed: JSON.stringify(shaped) !== before };
+  /** A database session cookie arriving after a switch to JWT becomes a token (opt-in `migrateFrom: "database"`). */
+  async function migrate(context: RequestContext, value: string): Promise<{ token: JWT; primaryKey: boolean } | null> {
+    const id = await storeIdOf(value);
+    const row = await store!.get(id, context.now);
+    if (!row) return reject(context, "session_unknown");
+    await store!.delete(id);
+    const token = await issue(context, { ...row.data, sid: crypto.randomUUID(), auth_time: seconds(row.createdAt) });
+    config.logger.debug("session_migrated", { from: "database" });
+    return { token, primaryKey: true };
   }
 
-  async function toSession(token: JWT, params: { trigger?: "update"; newSession?: unknown } = {}): Promise<Session> {
-    const session = defaultSession(token);
-    if (!sessionCallback) return session;
-    return runCallback("session", () => sessionCallback({ session, token, ...params }));
+  /** The request's valid token, or null after clearing a bad cookie. Never throws for bad input. */
+  async function read(context: RequestContext): Promise<{ token: JWT; primaryKey: boolean } | null> {
+    const cookie = readSessionCookie(config, context);
+    if (cookie.kind === "absent") return null;
+    if (cookie.kind === "rejected") return reject(context, cookie.reason, cookie.clear);
+    if (config.migrateFrom === "database" && DATABASE_TOKEN.test(cookie.value)) return migrate(context, cookie.value);
+    const decoded = await decoder.decode(context, cookie.value);
+    if (!decoded.ok) return reject(context, decoded.reason);
+    const { token } = decoded;
+    const authTime = token.auth_time ?? token.iat;
+    if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime) return reject(context, "session_lifetime_exceeded");
+    if (store) {
+      const [sessionRevoked, userRevokedAt] = await Promise.all([store.revokedAt(token.sid ?? token.jti, context.now), token.sub === undefined ? null : store.revokedAt(userRevocationKey(token.sub), context.now)]);
+      if (sessionRevoked !== null || (userRevokedAt !== null && authTime * 1000 <= userRevokedAt)) return reject(context, "session_revoked");
+    }
+    return decoded;
+  }
+
+  /** Puts the token's session on the deny-list until it would have expired anyway. */
+  async function denyList(context: RequestContext, token: JWT) {
+    await store?.revokeToken(token.sid ?? token.jti, token.exp * 1000, context.now);
   }
 
   return {
-    read,
-
     async current(context) {
       const found = await read(context);
-      if (found.kind === "none") return null;
-      const shaped = await shape(found.token, {});
+      if (!found) return null;
+      const shaped = await shapeToken(config, found.token, {});
       if (!shaped.token) {
         clearSessionCookie(config, context);
         return null;
       }
       let token = shaped.token;
-      const due = seconds(context.now) - token.iat >= config.updateAge;
-      if (due || shaped.changed || !found.primaryKey) {
+      if (seconds(context.now) - token.iat >= config.updateAge || shaped.changed || !found.primaryKey) {
         try {
           token = await issue(context, token);
         } catch (error) {
@@ -129,42 +110,60 @@ export function createJwtSessions(config: ResolvedConfig): JwtSessions {
           config.logger.error("session_too_large", { path: context.url.pathname, message: error.message });
         }
       }
-      return toSession(token);
+      return toSession(config, token);
     },
 
     async update(context, data) {
       const found = await read(context);
-      if (found.kind === "none") throw new SessionServerError("unauthenticated", "no session to update");
-      const shaped = await shape(found.token, { trigger: "update", session: data });
+      if (!found) throw new SessionServerError("unauthenticated", "no session to update");
+      const shaped = await shapeToken(config, found.token, { trigger: "update", session: data });
       if (!shaped.token) {
         clearSessionCookie(config, context);
         throw new SessionServerError("unauthenticated", "the jwt callback ended the session");
       }
-      const token = await issue(context, shaped.token);
-      return toSession(token, { trigger: "update", newSession: data });
+      return toSession(config, await issue(context, shaped.token), { trigger: "update", newSession: data });
     },
 
     async signIn(context, user) {
       const nowSec = seconds(context.now);
-      const initial: JWT = {
-        sub: String(user.id),
-        ...(user.name !== undefined && { name: user.name }),
-        ...(user.email !== undefined && { email: user.email }),
-        ...(user.image !== undefined && { picture: user.image }),
-        iat: nowSec,
-        exp: expiryFor(nowSec, nowSec),
-        jti: crypto.randomUUID(),
-        sid: crypto.randomUUID(),
-        auth_time: nowSec,
-      };
-      const shaped = await shape(initial, { user, trigger: "signIn" });
+      const initial: JWT = { ...claimsOf(user), iat: nowSec, exp: expiryFor(nowSec, nowSec), jti: crypto.randomUUID(), sid: crypto.randomUUID(), auth_time: nowSec };
+      const shaped = await shapeToken(config, initial, { user, trigger: "signIn" });
       if (!shaped.token) return false;
       await issue(context, shaped.token);
       return true;
     },
 
     async signOut(context) {
+      const found = await read(context);
+      if (found) await denyList(context, found.token);
+      clearSessionCookie(config, context);
+    },
+
+    async list(context) {
+      // A JWT session is stored nowhere: the only one the server can show is the current one.
+      const found = await read(context);
+      if (!found) throw new SessionServerError("unauthenticated", "sign in to list sessions");
+      const { token } = found;
+      return [{ id: token.sid ?? token.jti, createdAt: iso((token.auth_time ?? token.iat) * 1000), updatedAt: iso(token.iat * 1000), expires: iso(token.exp * 1000), userAgent: null, current: true }];
+    },
+
+    async revoke(context, target) {
+      if (!store) throw new SessionServerError("store_required", "revoking JWT sessions needs a `store` for the deny-list");
+      const found = await read(context);
+      if (!found) throw new SessionServerError("unauthenticated", "sign in to revoke sessions");
+      const { token } = found;
+      if ("all" in target) {
+        // Every token of this user signed in until now; they would all have expired within maxAge (or maxLifetime).
+        const horizon = context.now + Math.min(config.maxAge, config.maxLifetime ?? Infinity) * 1000;
+        if (token.sub !== undefined) await store.revokeToken(userRevocationKey(token.sub), horizon, context.now);
+        await denyList(context, token);
+      } else {
+        // Other JWT sessions cannot be listed, so only the current one can be named.
+        if (target.id !== (token.sid ?? token.jti)) throw new SessionServerError("session_not_found", "no such session");
+        await denyList(context, token);
+      }
       clearSessionCookie(config, context);
     },
   };
 }
+

@@ -2,7 +2,7 @@ import { readFields, type RequestFields } from "./body.js";
 import type { ResolvedConfig } from "./config.js";
 import type { CsrfTokens } from "./csrf.js";
 import { SessionServerError } from "./errors.js";
-import type { JwtSessions } from "./jwt-session.js";
+import type { SessionStrategy } from "./strategy.js";
 import { assertSameOrigin, safeRedirect, type RequestContext } from "./request-context.js";
 import { formOutcome, jsonResponse } from "./responses.js";
 import { serializeCookie } from "./set-cookie.js";
@@ -11,7 +11,7 @@ import type { User } from "./types.js";
 export interface RouteDeps {
   config: ResolvedConfig;
   csrf: CsrfTokens;
-  sessions: JwtSessions;
+  sessions: SessionStrategy;
 }
 
 type Route = (deps: RouteDeps, context: RequestContext) => Promise<Response>;
@@ -99,6 +99,16 @@ const signOut: Route = async (deps, context) => {
   return formOutcome(context, fields, safeRedirect(deps.config, context, fields.callbackUrl ?? fields.redirectTo));
 };
 
+const listSessions: Route = async ({ sessions }, context) => jsonResponse(context, await sessions.list(context));
+
+const revokeSessions: Route = async (deps, context) => {
+  const fields = await guardedFields(deps, context);
+  if (fields.all === true || fields.all === "true") await deps.sessions.revoke(context, { all: true });
+  else if (typeof fields.id === "string" && fields.id.length > 0) await deps.sessions.revoke(context, { id: fields.id });
+  else throw new SessionServerError("body_malformed", 'send { id } or { all: true }');
+  return jsonResponse(context, { ok: true });
+};
+
 /** Endpoints under `basePath`, by path then method. */
 export const routes: Record<string, Partial<Record<string, Route>>> = {
   session: { GET: getSession, POST: updateSession },
@@ -106,4 +116,6 @@ export const routes: Record<string, Partial<Record<string, Route>>> = {
   providers: { GET: getProviders },
   "callback/credentials": { POST: signInWithCredentials },
   signout: { POST: signOut },
+  sessions: { GET: listSessions },
+  "sessions/revoke": { POST: revokeSessions },
 };

@@ -1,4 +1,5 @@
 import type { Session } from "../shared/session.js";
+import type { Store } from "./store.js";
 
 /** A user as `authorize` returns it. `id` becomes the token's `sub`. */
 export interface User {
@@ -86,7 +87,13 @@ export interface CookieOptions {
 }
 
 export interface SessionOptions {
-  strategy?: "jwt";
+  /** `"jwt"` (default): the session lives in an encrypted cookie. `"database"`: an opaque id in the cookie, the session in `store`. */
+  strategy?: "jwt" | "database";
+  /**
+   * Accept sessions of the other strategy and convert them on their next
+   * request, so switching strategies signs nobody out. `"database"` needs `store`.
+   */
+  migrateFrom?: "jwt" | "database";
   /** Idle lifetime in seconds: a session unused for this long expires. Default 30 days. */
   maxAge?: number;
   /** Seconds after which a token is re-issued (sliding expiry). `0` re-issues on every request. Default 1 day. */
@@ -107,6 +114,10 @@ export interface SessionHandlerConfig {
   /** Path under which the endpoints live. Default `"/api/auth"`. */
   basePath?: string;
   session?: SessionOptions;
+  /** Required for the database strategy; with JWT, enables sign-out revocation and "sign out everywhere" (a deny-list). */
+  store?: Store;
+  /** Longest wait for the store, ms; past it the request answers 503 `store_unavailable`. Default 2000. */
+  storeTimeout?: number;
   authorize?: Authorize;
   callbacks?: SessionCallbacks;
   cookies?: CookieOptions;

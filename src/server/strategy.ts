@@ -1,0 +1,36 @@
+import type { Session } from "../shared/session.js";
+import type { RequestContext } from "./request-context.js";
+import type { User } from "./types.js";
+
+/** One of the user's sessions as `GET /sessions` lists it: no token, nothing secret. */
+export interface SessionListing {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  expires: string;
+  userAgent: string | null;
+  /** The session this request belongs to. */
+  current: boolean;
+}
+
+export type RevokeTarget = { id: string } | { all: true };
+
+/** What the routes ask of a session strategy (JWT or database). */
+export interface SessionStrategy {
+  /** `GET /session`: the public session, refreshing its expiry when due. Bad cookies: null and cleared. */
+  current(context: RequestContext): Promise<Session | null>;
+  /** `POST /session`: the callbacks with `trigger: "update"`. */
+  update(context: RequestContext, data: unknown): Promise<Session>;
+  /** Mints a new session (never reuses the incoming one: no fixation). False when the `jwt` callback refused. */
+  signIn(context: RequestContext, user: User): Promise<boolean>;
+  signOut(context: RequestContext): Promise<void>;
+  /** `GET /sessions`: the signed-in user's sessions. */
+  list(context: RequestContext): Promise<SessionListing[]>;
+  /** `POST /sessions/revoke`: one of the user's sessions, or all ("sign out everywhere"). */
+  revoke(context: RequestContext, target: RevokeTarget): Promise<void>;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The `User-Agent` a session row records, bounded so a hostile header cannot bloat the store. */
+export const userAgentOf = (context: RequestContext) => context.request.headers.get("user-agent")?.slice(0, 512) ?? null;
