@@ -134,6 +134,16 @@ describe("network", () => {
     for (const tab of tabs) expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", isStale: false });
   });
 
+  it("refetchWhenOffline: true keeps polling while the browser reports offline", async () => {
+    const browser = createBrowser({ maxAge: 86_400 });
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 60, refetchWhenOffline: true, initialSession });
+    tab.page.setOnline(false);
+    await browser.time.advance(5 * MINUTE);
+    expect(browser.server.sessionReads()).toBe(5);
+    expect(tab.client.getSnapshot().isStale).toBe(false);
+  });
+
   it("10 minutes of 503s keep the session authenticated and stale, retrying with capped backoff", async () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
