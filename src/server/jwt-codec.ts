@@ -1,5 +1,6 @@
-import { EncryptJWT, errors, jwtDecrypt, type JWTPayload } from "jose";
+import { base64url, errors, jwtDecrypt, type JWTPayload } from "jose";
 import type { CookieRejection } from "./errors.js";
+import { decryptCompact, encryptCompact } from "./jwe-cbc-hs512.js";
 import type { DerivedKey } from "./keys.js";
 import type { JWT } from "./types.js";
 
@@ -16,16 +17,41 @@ class UnknownKeyId extends Error {}
 
 /**
  * Encrypts the claims as a compact JWE: `dir` + `A256CBC-HS512` under the first
- * secret's key, `kid` in the protected header.
+ * secret's key, `kid` in the protected header (what jose's `EncryptJWT` makes,
+ * on keys imported once).
  */
 export async function encodeToken(claims: JWT, key: DerivedKey): Promise<string> {
-  const { iat, exp, jti, ...rest } = claims;
-  return new EncryptJWT(rest as JWTPayload)
-    .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: key.kid })
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .encrypt(key.key);
+  return encryptCompact(key.content, key.encodedHeader, JSON.stringify(claims));
+}
+
+const FAST_HEADER_KEYS = new Set(["alg", "enc", "kid"]);
+
+/**
+ * The key for a token whose header is exactly what this server writes
+ * (`dir`, `A256CBC-HS512`, an optional `kid`), or `undefined` for any other
+ * header, which then goes to jose and its allow-lists.
+ */
+function plainHeaderKey(encodedHeader: string, keys: readonly DerivedKey[]): DerivedKey | null | undefined {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(base64url.decode(encodedHeader)));
+  } catch {
+    return undefined;
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) return undefined;
+  const fields = header as Record<string, unknown>;
+  if (fields.alg !== "dir" || fields.enc !== "A256CBC-HS512" || !Object.keys(fields).every((name) => FAST_HEADER_KEYS.has(name))) return undefined;
+  if (fields.kid === undefined) return keys[0];
+  return keys.find((candidate) => candidate.kid === fields.kid) ?? null;
+}
+
+/** What jose's JWT claim checks do, for tokens that took the fast path. */
+function registeredClaimsRejection(payload: Record<string, unknown>, nowSeconds: number): CookieRejection | undefined {
+  const { exp, iat, nbf, jti } = payload;
+  if (typeof exp !== "number" || typeof iat !== "number" || jti === undefined) return "token_claims";
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds + CLOCK_TOLERANCE)) return "token_claims";
+  if (exp <= nowSeconds - CLOCK_TOLERANCE) return "token_expired";
+  return undefined;
 }
 
 function rejectionOf(error: unknown): CookieRejection {
@@ -40,14 +66,36 @@ function rejectionOf(error: unknown): CookieRejection {
 
 /**
  * Decrypts and checks a session token; never throws. The length and shape are
- * checked before jose sees the token (jose has no size limit of its own), then
- * jose enforces the algorithm allow-lists, refuses compressed payloads, and
- * requires `exp`, `iat` and `jti`. A `kid` must name one of our keys; a token
- * without one (older Auth.js) is tried with the first key only.
+ * checked first (jose has no size limit of its own). A token whose header is
+ * exactly the one this server writes takes the prepared-key path; any other
+ * goes to jose, which enforces the algorithm allow-lists, refuses compressed
+ * payloads and unknown `crit`, and requires `exp`, `iat` and `jti`. Both
+ * paths apply the same claim checks. A `kid` must name one of our keys; a
+ * token without one (older Auth.js) is tried with the first key only.
  */
 export async function decodeToken(token: string, keys: readonly DerivedKey[], nowSeconds: number, maxLength: number): Promise<DecodeResult> {
   if (token.length > maxLength) return { ok: false, reason: "cookie_too_large" };
   if (!COMPACT_JWE.test(token)) return { ok: false, reason: "token_malformed" };
+  const parts = token.split(".");
+  const fastKey = plainHeaderKey(parts[0]!, keys);
+  if (fastKey === null) return { ok: false, reason: "token_key_unknown" };
+  if (fastKey) {
+    // `dir` has no encrypted key: anything there is a malformed token, not a failed decryption.
+    if (parts[1] !== "") return { ok: false, reason: "token_malformed" };
+    const plaintext = await decryptCompact(fastKey.content, parts);
+    if (plaintext === null) return { ok: false, reason: "token_invalid" };
+    let payload: unknown;
+    try {
+      payload = JSON.parse(plaintext);
+    } catch {
+      return { ok: false, reason: "token_malformed" };
+    }
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { ok: false, reason: "token_malformed" };
+    const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds);
+    if (rejection) return { ok: false, reason: rejection };
+    if (!hasValidClaims(payload as JWTPayload, nowSeconds)) return { ok: false, reason: "token_claims" };
+    return { ok: true, token: payload as JWT, primaryKey: fastKey === keys[0] };
+  }
   let usedKey: DerivedKey | undefined;
   try {
     const { payload } = await jwtDecrypt(

@@ -1,4 +1,5 @@
 import { base64url, calculateJwkThumbprint } from "jose";
+import { importContentKeys, type ContentKeys } from "./jwe-cbc-hs512.js";
 
 /** A content-encryption key derived from one secret for one cookie name. */
 export interface DerivedKey {
@@ -6,6 +7,10 @@ export interface DerivedKey {
   kid: string;
   /** 64 bytes: A256CBC-HS512 splits it into a MAC key and an AES key. */
   key: Uint8Array;
+  /** The two halves, imported once. */
+  content: ContentKeys;
+  /** The protected header tokens under this key carry, base64url-encoded (it is also the AAD). */
+  encodedHeader: string;
 }
 
 const encoder = new TextEncoder();
@@ -25,7 +30,8 @@ export async function deriveEncryptionKey(secret: string, salt: string): Promise
   );
   const key = new Uint8Array(bits);
   const kid = await calculateJwkThumbprint({ kty: "oct", k: base64url.encode(key) }, "sha512");
-  return { kid, key };
+  const encodedHeader = base64url.encode(JSON.stringify({ alg: "dir", enc: "A256CBC-HS512", kid }));
+  return { kid, key, content: await importContentKeys(key), encodedHeader };
 }
 
 /**

@@ -1,0 +1,340 @@
+/**
+ * Server benchmark, JWT strategy: `GET /session` throughput of the built
+ * handler (`dist/server.js`, what users import) against a floor of raw jose
+ * work and against Auth.js, all in one process and one run.
+ *
+ * Run: `npm run build && npm run bench:server-jwt` (Node 26 runs this file by
+ * type stripping). Knobs: BENCH_ROUNDS (default 5), BENCH_WINDOW_MS (default
+ * 2000), BENCH_SLICE_MS (default 100).
+ *
+ * Method: c=1 (one request at a time, sequential awaits). Each round gives
+ * every case a window of BENCH_WINDOW_MS, cut into slices of BENCH_SLICE_MS
+ * (default 100) run round-robin (floor, young, reissue, authjs, floor, …, the
+ * starting case rotated each round), so the noise of this shared 2-core
+ * machine lands on all cases alike; a ratio is taken against the floor
+ * measured in the same round. Reported: median ops/s (min–max over rounds) and
+ * the median (min–max) of the per-round ratios. It is a report, not a test: it
+ * always exits 0 and prints MISSED next to a target it does not reach.
+ */
+import { EncryptJWT, base64url, calculateJwkThumbprint, jwtDecrypt, type JWTPayload } from "jose";
+import { Auth } from "@auth/core";
+import Credentials from "@auth/core/providers/credentials";
+import { encode as authjsEncode } from "@auth/core/jwt";
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import type { createSessionHandler as CreateSessionHandler } from "../src/server/index.ts";
+
+const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
+const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 2000);
+const SLICE_MS = Math.min(positiveInt(process.env.BENCH_SLICE_MS, 100), WINDOW_MS);
+const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
+const WARMUP_MS = Math.min(500, WINDOW_MS);
+
+const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+const COOKIE_NAME = "authjs.session-token";
+const ORIGIN = "http://localhost";
+const MAX_AGE = 30 * 86_400;
+const USER = { id: "user-1", name: "Ada Lovelace", email: "ada@example.com", image: "https://example.com/avatars/ada.png" };
+
+/** Targets: ratio of a case's ops/s to the floor's in the same round. */
+const TARGETS: Record<string, { min?: number; note: string }> = {
+  reissue: { min: 0.8, note: "≥ 0.8×" },
+  young: { min: 1.6, note: "≥ 1.6×" },
+  authjs: { note: "≈ 0.46× (research, Node 20)" },
+};
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+}
+
+function versionOf(pkg: string): string {
+  try {
+    const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
+    return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+interface Case {
+  id: string;
+  label: string;
+  op: () => Promise<void>;
+  /** Responses that were not what the precondition promised; must stay 0. */
+  failures: number;
+  opsPerRound: number[];
+  skipped?: string;
+}
+
+/** Runs `op` back to back for at least `ms` milliseconds; returns the ops done and the time taken. */
+async function measure(op: () => Promise<void>, ms: number): Promise<{ ops: number; ms: number }> {
+  let count = 0;
+  const start = performance.now();
+  const end = start + ms;
+  let now = start;
+  while (now < end) {
+    // Batches of 4 between clock reads keep timer overhead out of the figure.
+    for (let i = 0; i < 4; i++) await op();
+    count += 4;
+    now = performance.now();
+  }
+  return { ops: count, ms: now - start };
+}
+
+/** HKDF-SHA256, salt = cookie name: the derivation Auth.js and src/server/keys.ts use. */
+async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Array; kid: string }> {
+  const encoder = new TextEncoder();
+  const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: encoder.encode(salt), info: encoder.encode(`Auth.js Generated Encryption Key (${salt})`) },
+    material,
+    512,
+  );
+  const key = new Uint8Array(bits);
+  return { key, kid: await calculateJwkThumbprint({ kty: "oct", k: base64url.encode(key) }, "sha512") };
+}
+
+function sessionCookieOf(response: Response): string | undefined {
+  for (const line of response.headers.getSetCookie()) {
+    if (line.startsWith(`${COOKIE_NAME}=`)) return line.slice(COOKIE_NAME.length + 1).split(";")[0];
+  }
+  return undefined;
+}
+
+/** Signs in through the handler as a browser would: GET /csrf, then POST /callback/credentials. */
+async function signIn(handler: (request: Request) => Promise<Response>): Promise<string> {
+  const csrfResponse = await handler(new Request(`${ORIGIN}/api/auth/csrf`));
+  const csrfCookie = csrfResponse.headers.getSetCookie()[0]?.split(";")[0];
+  const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
+  if (!csrfCookie || !csrfToken) throw new Error(`GET /csrf gave no token (status ${csrfResponse.status})`);
+  const response = await handler(
+    new Request(`${ORIGIN}/api/auth/callback/credentials`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1", origin: ORIGIN },
+      body: new URLSearchParams({ email: USER.email, password: "bench", csrfToken, callbackUrl: "/" }),
+    }),
+  );
+  const token = sessionCookieOf(response);
+  if (response.status !== 200 || !token) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  return token;
+}
+
+async function loadHandlerFactory(): Promise<typeof CreateSessionHandler | string> {
+  // A computed specifier: typechecking must not depend on a build having run.
+  const specifier = new URL("../dist/server.js", import.meta.url).href;
+  try {
+    const mod = (await import(specifier)) as { createSessionHandler: typeof CreateSessionHandler };
+    return mod.createSessionHandler;
+  } catch (error) {
+    return `cannot import dist/server.js (run \`npx vite build\` first): ${(error as Error).message}`;
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const load0 = loadavg();
+  console.log("sessionpulse server benchmark: GET /session, JWT strategy");
+  console.log(
+    `node ${process.version} · jose ${versionOf("jose")} · @auth/core ${versionOf("@auth/core")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
+  );
+  console.log(
+    `c=1 (sequential awaits) · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} round-robin slices of ${SLICE_MS} ms, start rotated each round · warm-up ${WARMUP_MS} ms per case`,
+  );
+  console.log(`load average at start: ${load0.map((v) => v.toFixed(2)).join(" ")}\n`);
+
+  const createSessionHandler = await loadHandlerFactory();
+  if (typeof createSessionHandler === "string") {
+    console.log(`ERROR: ${createSessionHandler}`);
+    return;
+  }
+
+  // Our handler: one with the default updateAge (1 day), one re-issuing on every request.
+  const authorize = async () => ({ ...USER });
+  const young = createSessionHandler({ secret: SECRET, session: { maxAge: MAX_AGE }, authorize });
+  const reissuing = createSessionHandler({ secret: SECRET, session: { maxAge: MAX_AGE, updateAge: 0 }, authorize });
+  const ourToken = await signIn(young.handler);
+  const ourCookie = `${COOKIE_NAME}=${ourToken}`;
+  const sessionRequest = (cookie: string) => new Request(`${ORIGIN}/api/auth/session`, { headers: { cookie } });
+
+  // Floor: the same token, decrypted and re-encrypted by jose with a key derived once.
+  const { key, kid } = await deriveKey(SECRET, COOKIE_NAME);
+  const claims = await jwtDecrypt(ourToken, key, { clockTolerance: 15 }).then(
+    (result) => result.payload,
+    (error: Error) => {
+      throw new Error(`the handler's token does not decrypt under the Auth.js key derivation (is dist/ built from a modified src/?): ${error.message}`);
+    },
+  );
+  const { iat: _iat, exp: _exp, jti: _jti, ...bodyClaims } = claims;
+  const floorOnce = async (): Promise<string> => {
+    await jwtDecrypt(ourToken, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256CBC-HS512"], clockTolerance: 15 });
+    const now = Math.floor(Date.now() / 1000);
+    return new EncryptJWT(bodyClaims as JWTPayload)
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid })
+      .setIssuedAt(now)
+      .setExpirationTime(now + MAX_AGE)
+      .setJti(crypto.randomUUID())
+      .encrypt(key);
+  };
+  const floorToken = await floorOnce();
+
+  const cases: Case[] = [];
+  const addCase = (id: string, label: string, op: Case["op"], skipped?: string) => {
+    const entry: Case = { id, label, op, failures: 0, opsPerRound: [] };
+    if (skipped) entry.skipped = skipped;
+    cases.push(entry);
+    return entry;
+  };
+
+  addCase("floor", "floor: jose jwtDecrypt + EncryptJWT", async () => {
+    await floorOnce();
+  });
+
+  // Preconditions, checked once before measuring.
+  const youngProbe = await young.handler(sessionRequest(ourCookie));
+  const youngBody = (await youngProbe.json()) as { user?: { email?: string } } | null;
+  const youngProblem =
+    youngProbe.status !== 200 ? `status ${youngProbe.status}` : youngProbe.headers.getSetCookie().length > 0 ? "sent Set-Cookie" : youngBody?.user?.email !== USER.email ? "no session in body" : undefined;
+  const youngCase = addCase(
+    "young",
+    "ours, not re-issuing (token < updateAge)",
+    async () => {
+      const response = await young.handler(sessionRequest(ourCookie));
+      await response.text();
+      if (response.status !== 200) youngCase.failures++;
+    },
+    youngProblem && `precondition failed: ${youngProblem}`,
+  );
+
+  const reissueProbe = await reissuing.handler(sessionRequest(ourCookie));
+  const reissued = sessionCookieOf(reissueProbe);
+  const reissueBody = (await reissueProbe.json()) as { user?: { email?: string } } | null;
+  const reissueProblem =
+    reissueProbe.status !== 200 ? `status ${reissueProbe.status}` : !reissued ? "no Set-Cookie" : reissueBody?.user?.email !== USER.email ? "no session in body" : undefined;
+  const reissueCase = addCase(
+    "reissue",
+    "ours, re-issuing (updateAge: 0)",
+    async () => {
+      const response = await reissuing.handler(sessionRequest(ourCookie));
+      await response.text();
+      if (response.status !== 200) reissueCase.failures++;
+    },
+    reissueProblem && `precondition failed: ${reissueProblem}`,
+  );
+
+  // Peer: Auth.js in-process, JWT strategy, Credentials provider; cookie minted by @auth/core/jwt.
+  const authConfig = {
+    basePath: "/auth",
+    trustHost: true,
+    secret: SECRET,
+    session: { strategy: "jwt" as const, maxAge: MAX_AGE },
+    providers: [Credentials({ credentials: { email: {}, password: {} }, authorize: async () => ({ ...USER }) })],
+  };
+  let authjsProblem: string | undefined;
+  let authjsCookie = "";
+  let authjsToken = "";
+  try {
+    authjsToken = await authjsEncode({
+      token: { sub: USER.id, name: USER.name, email: USER.email, picture: USER.image },
+      secret: SECRET,
+      salt: COOKIE_NAME,
+      maxAge: MAX_AGE,
+    });
+    authjsCookie = `${COOKIE_NAME}=${authjsToken}`;
+    const probe = await Auth(new Request(`${ORIGIN}/auth/session`, { headers: { cookie: authjsCookie } }), authConfig);
+    const body = (await probe.json()) as { user?: { email?: string } } | null;
+    if (probe.status !== 200) authjsProblem = `status ${probe.status}`;
+    else if (body?.user?.email !== USER.email) authjsProblem = `no session in body: ${JSON.stringify(body)}`;
+  } catch (error) {
+    authjsProblem = `threw: ${(error as Error).message}`;
+  }
+  const authjsCase = addCase(
+    "authjs",
+    `peer: Auth.js Auth() ${versionOf("@auth/core")}, GET /auth/session`,
+    async () => {
+      const response = await Auth(new Request(`${ORIGIN}/auth/session`, { headers: { cookie: authjsCookie } }), authConfig);
+      await response.text();
+      if (response.status !== 200) authjsCase.failures++;
+    },
+    authjsProblem && `Auth.js could not be run: ${authjsProblem}`,
+  );
+
+  console.log(
+    `token sizes: ours ${ourToken.length} chars (claims ${JSON.stringify(claims).length} B), floor re-issue ${floorToken.length}, ours re-issued ${reissued?.length ?? "-"}, Auth.js ${authjsToken.length || "-"}`,
+  );
+  for (const entry of cases) if (entry.skipped) console.log(`SKIPPED ${entry.label}: ${entry.skipped}`);
+  console.log("");
+
+  const active = cases.filter((entry) => !entry.skipped);
+  for (const entry of active) await measure(entry.op, WARMUP_MS);
+
+  const floorCase = cases[0]!;
+  const ratios = new Map<string, number[]>(active.map((entry) => [entry.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = active.map((_, i) => active[(i + round) % active.length]!);
+    const totals = new Map<string, { ops: number; ms: number }>(active.map((entry) => [entry.id, { ops: 0, ms: 0 }]));
+    for (let slice = 0; slice < SLICES; slice++) {
+      for (const entry of order) {
+        const { ops, ms } = await measure(entry.op, SLICE_MS);
+        const total = totals.get(entry.id)!;
+        total.ops += ops;
+        total.ms += ms;
+      }
+    }
+    const results = new Map<string, number>();
+    for (const entry of active) {
+      const { ops, ms } = totals.get(entry.id)!;
+      entry.opsPerRound.push((ops * 1000) / ms);
+      results.set(entry.id, (ops * 1000) / ms);
+    }
+    const floorOps = results.get("floor")!;
+    for (const entry of active) ratios.get(entry.id)!.push(results.get(entry.id)! / floorOps);
+    console.log(`round ${round + 1}/${ROUNDS}: ${order.map((entry) => `${entry.id} ${Math.round(results.get(entry.id)!)}`).join(" · ")}`);
+  }
+
+  const rows = cases.map((entry) => {
+    if (entry.skipped) return [entry.label, "not run", "", "", TARGETS[entry.id]?.note ?? "", "SKIPPED"];
+    const ops = entry.opsPerRound;
+    const ratio = ratios.get(entry.id)!;
+    const target = TARGETS[entry.id];
+    const ratioMedian = median(ratio);
+    let status = "";
+    if (entry.failures > 0) status = `INVALID: ${entry.failures} non-200`;
+    else if (target?.min !== undefined) status = ratioMedian >= target.min ? "met" : "MISSED";
+    return [
+      entry.label,
+      Math.round(median(ops)).toString(),
+      `${Math.round(Math.min(...ops))}–${Math.round(Math.max(...ops))}`,
+      entry === floorCase ? "1.00" : `${ratioMedian.toFixed(2)} (${Math.min(...ratio).toFixed(2)}–${Math.max(...ratio).toFixed(2)})`,
+      target?.note ?? "",
+      status,
+    ];
+  });
+  const header = ["case", "ops/s median", "min–max", "× floor (same round)", "target", "status"];
+  const table = [header, header.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+  console.log(`\n${table}\n`);
+
+  const missed = cases.filter((entry) => !entry.skipped && TARGETS[entry.id]?.min !== undefined && median(ratios.get(entry.id)!) < TARGETS[entry.id]!.min!);
+  for (const entry of missed) console.log(`TARGET MISSED: ${entry.label}: ${median(ratios.get(entry.id)!).toFixed(2)}× floor, target ${TARGETS[entry.id]!.note}`);
+  for (const entry of cases) if (entry.skipped) console.log(`NOT MEASURED: ${entry.label}: ${entry.skipped}`);
+  if (missed.length === 0 && cases.every((entry) => !entry.skipped)) console.log("All targets met.");
+  console.log(
+    `\n${startedAt.toISOString()} · node ${process.version} · c=1 · ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s · load average at end: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" ")}`,
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  console.log(`ERROR: the benchmark could not complete: ${(error as Error).stack ?? error}`);
+}
+process.exitCode = 0;
