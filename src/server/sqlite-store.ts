@@ -1,0 +1,353 @@
+import type { Store, StoredSession } from "./store.js";
+
+/**
+ * A value SQLite binds. Both drivers take these; typed here (not imported) so
+ * the library build needs neither Node's types nor better-sqlite3's.
+ */
+type SqliteValue = string | number | null;
+
+/** The parts of a prepared statement that `node:sqlite` and better-sqlite3 share. */
+export interface SqliteStatementLike {
+  run(...params: SqliteValue[]): { changes: number | bigint };
+  get(...params: SqliteValue[]): unknown;
+  all(...params: SqliteValue[]): unknown[];
+}
+
+/**
+ * An open SQLite database: a `node:sqlite` `DatabaseSync` or a better-sqlite3
+ * `Database`. Both have this synchronous shape, so one store serves both.
+ */
+export interface SqliteDatabaseLike {
+  exec(sql: string): unknown;
+  prepare(sql: string): SqliteStatementLike;
+  close(): unknown;
+}
+
+export type SqliteStoreOptions =
+  | {
+      /** A file path, or `":memory:"` for a database that lives as long as the store. */
+      path: string;
+      /**
+       * Which driver opens `path`. Default: `node:sqlite` where the runtime has it,
+       * else better-sqlite3. Naming one uses only that one.
+       */
+      driver?: "node:sqlite" | "better-sqlite3";
+      database?: never;
+    }
+  | {
+      /**
+       * An open `node:sqlite` `DatabaseSync` or better-sqlite3 `Database`. The store
+       * creates its tables in it but sets no pragmas (`journal_mode`, `busy_timeout`
+       * are the app's) and never closes it.
+       */
+      database: SqliteDatabaseLike;
+      path?: never;
+      driver?: never;
+    };
+
+export interface SqliteStoreSettings {
+  /** Prefix of the two table names (`<prefix>sessions`, `<prefix>revoked_tokens`). Default `"sessionpulse_"`. */
+  tablePrefix?: string;
+  /**
+   * How long a write waits for another connection's lock before failing with
+   * `SQLITE_BUSY` (the handler then answers 503). Only applied to a database the
+   * store opens. Both drivers are synchronous, so this wait blocks the event
+   * loop: keep it short. Default 1000 ms.
+   */
+  busyTimeoutMs?: number;
+}
+
+interface NodeSqliteModule {
+  DatabaseSync: new (path: string) => SqliteDatabaseLike;
+}
+
+type BetterSqlite3Constructor = new (path: string) => SqliteDatabaseLike;
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  data: string;
+  created_at: number;
+  updated_at: number;
+  expires: number;
+  user_agent: string | null;
+}
+
+/**
+ * Imports an optional peer by name. The specifier is a variable so TypeScript
+ * does not pull the driver's (Node) types into the library build, and bundlers
+ * leave the import to Node at run time instead of failing on a peer the app
+ * did not install.
+ */
+function importOptional(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+}
+
+/**
+ * `node:sqlite` when the runtime has it (Node ≥ 22.13 / 23.4 without a flag),
+ * else undefined. `process.getBuiltinModule` answers undefined for a builtin the
+ * runtime lacks instead of throwing at import, which is what keeps Node 20 alive.
+ */
+async function loadNodeSqlite(): Promise<NodeSqliteModule | undefined> {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const module =
+      typeof runtime?.getBuiltinModule === "function" ? runtime.getBuiltinModule("node:sqlite") : await importOptional("node:sqlite");
+    const candidate = module as Partial<NodeSqliteModule> | undefined;
+    return typeof candidate?.DatabaseSync === "function" ? (candidate as NodeSqliteModule) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * better-sqlite3's constructor. Throws when it is installed but cannot load
+ * (typically a native build for another Node ABI), so the error says why.
+ */
+async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
+  const module = (await importOptional("better-sqlite3")) as { default?: unknown };
+  if (typeof module.default !== "function") throw new Error("better-sqlite3 has no default export");
+  return module.default as BetterSqlite3Constructor;
+}
+
+/** Opens `path` with the driver asked for, or the first one available. */
+async function openDatabase(path: string, driver: "auto" | "node:sqlite" | "better-sqlite3" = "auto"): Promise<SqliteDatabaseLike> {
+  if (driver !== "better-sqlite3") {
+    const nodeSqlite = await loadNodeSqlite();
+    if (nodeSqlite) return new nodeSqlite.DatabaseSync(path);
+    if (driver === "node:sqlite") throw new Error("sqliteStore: this runtime has no `node:sqlite` (it needs Node >= 22.13 or 23.4)");
+  }
+  let BetterSqlite3: BetterSqlite3Constructor;
+  try {
+    BetterSqlite3 = await loadBetterSqlite3();
+  } catch (cause) {
+    throw new Error(
+      "sqliteStore needs a SQLite driver: Node's built-in `node:sqlite` (Node >= 22.13 or 23.4) or the optional peer " +
+        "`better-sqlite3` (npm install better-sqlite3), or an open database passed as sqliteStore({ database }). " +
+        `better-sqlite3 failed to load: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+  return new BetterSqlite3(path);
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
+const PRUNE_BATCH = 1000;
+
+/** SQLite compares numbers of any size, but JS `±Infinity` and fractions are clamped to integers so every column stays INTEGER. */
+function ms(value: number): number {
+  if (Number.isNaN(value)) throw new TypeError("sqliteStore: a time is NaN");
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value)));
+}
+
+function toSession(row: SessionRow): StoredSession {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    expires: Number(row.expires),
+    userAgent: row.user_agent,
+  };
+}
+
+/**
+ * Sessions and the JWT deny-list in SQLite: one file shared by every process
+ * on a machine (WAL mode), or `":memory:"` for tests. With `path` it uses
+ * Node's built-in `node:sqlite` where the runtime has it, else the optional
+ * peer `better-sqlite3`; or pass an open database of either driver. Tables are
+ * created on first use.
+ *
+ * Both drivers are synchronous: each call runs to completion on the event
+ * loop, and every conditional write is a single statement, so concurrent calls
+ * (and other processes on the same file) cannot interleave inside one.
+ *
+ * @example
+ * ```ts
+ * import { createSessionHandler } from "sessionpulse/server";
+ * import { sqliteStore } from "sessionpulse/server/sqlite";
+ *
+ * const auth = createSessionHandler({ secret, session: { strategy: "database" }, store: sqliteStore({ path: "sessions.db" }) });
+ * ```
+ */
+export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSettings = {}): Store {
+  const prefix = settings.tablePrefix ?? "sessionpulse_";
+  if (!IDENTIFIER.test(prefix)) throw new TypeError(`sqliteStore: tablePrefix must match ${IDENTIFIER} (it becomes part of table names)`);
+  const busyTimeoutMs = settings.busyTimeoutMs ?? 1000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new TypeError("sqliteStore: busyTimeoutMs must be a non-negative integer");
+  const ownsDatabase = options.database === undefined;
+  if (ownsDatabase && typeof options.path !== "string") throw new TypeError("sqliteStore needs { path } or { database }");
+
+  const sessions = `"${prefix}sessions"`;
+  const revoked = `"${prefix}revoked_tokens"`;
+  const columns = "id, user_id, data, created_at, updated_at, expires, user_agent";
+
+  let opening: Promise<Prepared> | undefined;
+  let database: SqliteDatabaseLike | undefined;
+  let closed = false;
+
+  type Prepared = ReturnType<typeof prepare>;
+
+  function prepare(db: SqliteDatabaseLike) {
+    return {
+      insert: db.prepare(
+        `INSERT INTO ${sessions} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, expires = excluded.expires, user_agent = excluded.user_agent`,
+      ),
+      select: db.prepare(`SELECT ${columns} FROM ${sessions} WHERE id = ?`),
+      deleteExpired: db.prepare(`DELETE FROM ${sessions} WHERE id = ? AND expires <= ?`),
+      // The whole race lives in this WHERE: the first of many concurrent touches
+      // moves `expires` past the threshold and every later one matches no row.
+      touch: db.prepare(`UPDATE ${sessions} SET expires = ?, updated_at = ? WHERE id = ? AND expires <= ? AND expires > ?`),
+      // Conditional on the row being there and live: a racing delete wins, never an upsert.
+      update: db.prepare(`UPDATE ${sessions} SET data = ?, updated_at = ? WHERE id = ? AND expires > ?`),
+      delete: db.prepare(`DELETE FROM ${sessions} WHERE id = ?`),
+      deleteByUser: db.prepare(`DELETE FROM ${sessions} WHERE user_id = ?`),
+      listByUser: db.prepare(`SELECT ${columns} FROM ${sessions} WHERE user_id = ? AND expires > ? ORDER BY created_at, id`),
+      revoke: db.prepare(
+        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, revoked_at = excluded.revoked_at`,
+      ),
+      revokedAt: db.prepare(`SELECT revoked_at FROM ${revoked} WHERE key = ? AND expires > ?`),
+      // In batches: the drivers are synchronous, so one huge DELETE would hold the
+      // event loop and the file's write lock for its whole run.
+      pruneSessions: db.prepare(
+        `DELETE FROM ${sessions} WHERE id IN (SELECT id FROM ${sessions} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`,
+      ),
+      pruneRevoked: db.prepare(
+        `DELETE FROM ${revoked} WHERE key IN (SELECT key FROM ${revoked} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`,
+      ),
+    };
+  }
+
+  async function open(): Promise<Prepared> {
+    const db = options.database ?? (await openDatabase(options.path!, options.driver));
+    try {
+      if (ownsDatabase) {
+        // A busy timeout first, so even the schema statements wait for another process's lock.
+        db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+        // WAL lets readers run while one process writes; an in-memory database answers "memory" and stays as it is.
+        // `synchronous` stays FULL: a revocation must survive a power cut.
+        if (options.path !== ":memory:" && options.path !== "") db.exec("PRAGMA journal_mode = WAL");
+      }
+      // One transaction, taken as a writer at once, so two processes creating the schema cannot interleave.
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec(`CREATE TABLE IF NOT EXISTS ${sessions} (
+          id TEXT NOT NULL PRIMARY KEY,
+          user_id TEXT NOT NULL,
+          data TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          expires INTEGER NOT NULL,
+          user_agent TEXT
+        );
+        CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id" ON ${sessions} (user_id, created_at);
+        CREATE INDEX IF NOT EXISTS "${prefix}sessions_expires" ON ${sessions} (expires);
+        CREATE TABLE IF NOT EXISTS ${revoked} (
+          key TEXT NOT NULL PRIMARY KEY,
+          expires INTEGER NOT NULL,
+          revoked_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires" ON ${revoked} (expires);`);
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+      const prepared = prepare(db);
+      database = db;
+      return prepared;
+    } catch (error) {
+      if (ownsDatabase) db.close();
+      throw error;
+    }
+  }
+
+  function ready(): Promise<Prepared> {
+    if (closed) return Promise.reject(new Error("sqliteStore is closed"));
+    // A failed open (a locked or unwritable file) is forgotten, so the next call tries again.
+    opening ??= open().catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
+  }
+
+  return {
+    async create(session) {
+      const q = await ready();
+      q.insert.run(
+        session.id,
+        session.userId,
+        JSON.stringify(session.data),
+        ms(session.createdAt),
+        ms(session.updatedAt),
+        ms(session.expires),
+        session.userAgent,
+      );
+    },
+    async get(id, now) {
+      const q = await ready();
+      const row = q.select.get(id) as SessionRow | undefined;
+      if (!row) return null;
+      if (Number(row.expires) <= now) {
+        q.deleteExpired.run(id, ms(now));
+        return null;
+      }
+      return toSession(row);
+    },
+    async touch(id, expires, now, ifExpiresAtMost) {
+      const q = await ready();
+      return Number(q.touch.run(ms(expires), ms(now), id, ms(ifExpiresAtMost), ms(now)).changes) === 1;
+    },
+    async update(id, data, now) {
+      const q = await ready();
+      return Number(q.update.run(JSON.stringify(data), ms(now), id, ms(now)).changes) === 1;
+    },
+    async delete(id) {
+      const q = await ready();
+      q.delete.run(id);
+    },
+    async deleteByUser(userId) {
+      const q = await ready();
+      return Number(q.deleteByUser.run(userId).changes);
+    },
+    async listByUser(userId, now) {
+      const q = await ready();
+      return (q.listByUser.all(userId, ms(now)) as SessionRow[]).map(toSession);
+    },
+    async revokeToken(key, expires, revokedAt) {
+      const q = await ready();
+      q.revoke.run(key, ms(expires), ms(revokedAt));
+    },
+    async revokedAt(key, now) {
+      const q = await ready();
+      const row = q.revokedAt.get(key, ms(now)) as { revoked_at: number } | undefined;
+      return row ? Number(row.revoked_at) : null;
+    },
+    async prune(now) {
+      const q = await ready();
+      let total = 0;
+      for (const statement of [q.pruneSessions, q.pruneRevoked]) {
+        for (;;) {
+          const deleted = Number(statement.run(ms(now), ms(now)).changes);
+          total += deleted;
+          if (deleted < PRUNE_BATCH) break;
+          // Let requests (and other processes' writes) in between batches.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+      return total;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await opening?.catch(() => undefined);
+      if (ownsDatabase) database?.close();
+      database = undefined;
+    },
+  };
+}
