@@ -1,4 +1,7 @@
 import type { Store, StoredSession } from "./store.js";
+import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, type SessionRow } from "./store-support.js";
+
+const millis = (value: number) => integerMillis(value, "postgresStore");
 
 /** A query as pg takes it; `query_timeout` bounds the wait for this one query's answer. */
 export interface PgQueryConfig {
@@ -62,25 +65,6 @@ interface PgModule {
   Pool: new (config: Record<string, unknown>) => PgPoolLike & { on(event: "error", listener: (error: Error) => void): unknown };
 }
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  data: unknown;
-  created_at: string | number;
-  updated_at: string | number;
-  expires: string | number;
-  user_agent: string | null;
-}
-
-/**
- * Imports an optional peer by name. The specifier is a variable so TypeScript
- * does not pull the driver's (Node) types into the library build, and bundlers
- * leave the import to Node at run time instead of bundling the driver.
- */
-function importOptional(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-}
-
 async function loadPg(): Promise<PgModule> {
   let module: { Pool?: unknown; default?: { Pool?: unknown } };
   try {
@@ -96,30 +80,8 @@ async function loadPg(): Promise<PgModule> {
   return { Pool: Pool as PgModule["Pool"] };
 }
 
-/** Table names are identifiers, which cannot be query parameters: only a plain prefix is let in. */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 /** Prune deletes in batches so no statement runs long or holds many row locks. */
 const PRUNE_BATCH = 5000;
-
-/** Times are `bigint` columns: `±Infinity` and fractions are clamped to integers pg can send. */
-function ms(value: number): number {
-  if (Number.isNaN(value)) throw new TypeError("postgresStore: a time is NaN");
-  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value)));
-}
-
-function toSession(row: SessionRow): StoredSession {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    // pg parses jsonb itself, unless the app's pool overrides that type parser.
-    data: (typeof row.data === "string" ? JSON.parse(row.data) : row.data) as Record<string, unknown>,
-    // pg returns int8 as a string (it could exceed 2^53); ms times never do.
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    expires: Number(row.expires),
-    userAgent: row.user_agent,
-  };
-}
 
 /**
  * Sessions and the JWT deny-list in PostgreSQL, through the optional peer
@@ -143,7 +105,7 @@ function toSession(row: SessionRow): StoredSession {
  */
 export function postgresStore(options: PostgresStoreOptions, settings: PostgresStoreSettings = {}): Store {
   const prefix = settings.tablePrefix ?? "sessionpulse_";
-  if (!IDENTIFIER.test(prefix)) throw new TypeError(`postgresStore: tablePrefix must match ${IDENTIFIER} (it becomes part of table names)`);
+  if (!TABLE_PREFIX.test(prefix)) throw new TypeError(`postgresStore: tablePrefix must match ${TABLE_PREFIX} (it becomes part of table names)`);
   const connectTimeoutMs = settings.connectTimeoutMs ?? 2000;
   const statementTimeoutMs = settings.statementTimeoutMs ?? 2000;
   const queryTimeoutMs = settings.queryTimeoutMs ?? 3000;
@@ -266,9 +228,9 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
           session.id,
           session.userId,
           JSON.stringify(session.data),
-          ms(session.createdAt),
-          ms(session.updatedAt),
-          ms(session.expires),
+          millis(session.createdAt),
+          millis(session.updatedAt),
+          millis(session.expires),
           session.userAgent,
         ],
       );
@@ -279,10 +241,10 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       if (!row) return null;
       if (Number(row.expires) <= now) {
         // Conditional, so it cannot remove a row that a concurrent write just made live again.
-        await query(`DELETE FROM ${sessions} WHERE id = $1 AND expires <= $2`, [id, ms(now)]);
+        await query(`DELETE FROM ${sessions} WHERE id = $1 AND expires <= $2`, [id, millis(now)]);
         return null;
       }
-      return toSession(row);
+      return rowToSession(row);
     },
     async touch(id, expires, now, ifExpiresAtMost) {
       // Concurrent touches queue on the row lock; under READ COMMITTED each
@@ -290,9 +252,9 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       // `expires` past the threshold and updates nothing. Exactly one writes.
       const result = await query(`UPDATE ${sessions} SET expires = $2, updated_at = $3 WHERE id = $1 AND expires <= $4 AND expires > $3`, [
         id,
-        ms(expires),
-        ms(now),
-        ms(ifExpiresAtMost),
+        millis(expires),
+        millis(now),
+        millis(ifExpiresAtMost),
       ]);
       return result.rowCount === 1;
     },
@@ -301,7 +263,7 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       const result = await query(`UPDATE ${sessions} SET data = $2::jsonb, updated_at = $3 WHERE id = $1 AND expires > $3`, [
         id,
         JSON.stringify(data),
-        ms(now),
+        millis(now),
       ]);
       return result.rowCount === 1;
     },
@@ -312,18 +274,18 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       return (await query(`DELETE FROM ${sessions} WHERE user_id = $1`, [userId])).rowCount ?? 0;
     },
     async listByUser(userId, now) {
-      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE user_id = $1 AND expires > $2 ORDER BY created_at, id`, [userId, ms(now)]);
-      return (rows as SessionRow[]).map(toSession);
+      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE user_id = $1 AND expires > $2 ORDER BY created_at, id`, [userId, millis(now)]);
+      return (rows as SessionRow[]).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
       await query(
         `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES ($1, $2, $3)
          ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires, revoked_at = EXCLUDED.revoked_at`,
-        [key, ms(expires), ms(revokedAt)],
+        [key, millis(expires), millis(revokedAt)],
       );
     },
     async revokedAt(key, now) {
-      const { rows } = await query(`SELECT revoked_at FROM ${revoked} WHERE key = $1 AND expires > $2`, [key, ms(now)]);
+      const { rows } = await query(`SELECT revoked_at FROM ${revoked} WHERE key = $1 AND expires > $2`, [key, millis(now)]);
       const row = rows[0] as { revoked_at: string | number } | undefined;
       return row ? Number(row.revoked_at) : null;
     },
@@ -337,7 +299,7 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
           // The outer `expires <= $1` is re-checked on rows a concurrent touch changed meanwhile, so a revived session stays.
           const result = await query(
             `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires <= $1 LIMIT ${PRUNE_BATCH}) AND expires <= $1`,
-            [ms(now)],
+            [millis(now)],
           );
           const deleted = result.rowCount ?? 0;
           total += deleted;

@@ -1,4 +1,5 @@
 import type { Store, StoredSession } from "./store.js";
+import { importOptional } from "./store-support.js";
 
 /** An ioredis client (`Redis`): the store sends raw commands through `call`. */
 export interface IORedisLike {
@@ -70,15 +71,6 @@ interface OwnIORedis extends IORedisLike {
 }
 
 type IORedisConstructor = new (url: string, options: Record<string, unknown>) => OwnIORedis;
-
-/**
- * Imports an optional peer by name. The specifier is a variable so TypeScript
- * does not pull the driver's (Node) types into the library build, and bundlers
- * leave the import to Node at run time instead of bundling the driver.
- */
-function importOptional(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-}
 
 async function loadIORedis(): Promise<IORedisConstructor> {
   let module: { default?: unknown; Redis?: unknown };

@@ -1,4 +1,7 @@
 import type { Store, StoredSession } from "./store.js";
+import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, type SessionRow } from "./store-support.js";
+
+const millis = (value: number) => integerMillis(value, "sqliteStore");
 
 /**
  * A value SQLite binds. Both drivers take these; typed here (not imported) so
@@ -63,26 +66,6 @@ interface NodeSqliteModule {
 
 type BetterSqlite3Constructor = new (path: string) => SqliteDatabaseLike;
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  data: string;
-  created_at: number;
-  updated_at: number;
-  expires: number;
-  user_agent: string | null;
-}
-
-/**
- * Imports an optional peer by name. The specifier is a variable so TypeScript
- * does not pull the driver's (Node) types into the library build, and bundlers
- * leave the import to Node at run time instead of failing on a peer the app
- * did not install.
- */
-function importOptional(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-}
-
 /**
  * `node:sqlite` when the runtime has it (Node ≥ 22.13 / 23.4 without a flag),
  * else undefined. `process.getBuiltinModule` answers undefined for a builtin the
@@ -131,26 +114,7 @@ async function openDatabase(path: string, driver: "auto" | "node:sqlite" | "bett
   return new BetterSqlite3(path);
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
 const PRUNE_BATCH = 1000;
-
-/** SQLite compares numbers of any size, but JS `±Infinity` and fractions are clamped to integers so every column stays INTEGER. */
-function ms(value: number): number {
-  if (Number.isNaN(value)) throw new TypeError("sqliteStore: a time is NaN");
-  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value)));
-}
-
-function toSession(row: SessionRow): StoredSession {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    expires: Number(row.expires),
-    userAgent: row.user_agent,
-  };
-}
 
 /**
  * Sessions and the JWT deny-list in SQLite: one file shared by every process
@@ -173,7 +137,7 @@ function toSession(row: SessionRow): StoredSession {
  */
 export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSettings = {}): Store {
   const prefix = settings.tablePrefix ?? "sessionpulse_";
-  if (!IDENTIFIER.test(prefix)) throw new TypeError(`sqliteStore: tablePrefix must match ${IDENTIFIER} (it becomes part of table names)`);
+  if (!TABLE_PREFIX.test(prefix)) throw new TypeError(`sqliteStore: tablePrefix must match ${TABLE_PREFIX} (it becomes part of table names)`);
   const busyTimeoutMs = settings.busyTimeoutMs ?? 1000;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new TypeError("sqliteStore: busyTimeoutMs must be a non-negative integer");
   const ownsDatabase = options.database === undefined;
@@ -283,9 +247,9 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
         session.id,
         session.userId,
         JSON.stringify(session.data),
-        ms(session.createdAt),
-        ms(session.updatedAt),
-        ms(session.expires),
+        millis(session.createdAt),
+        millis(session.updatedAt),
+        millis(session.expires),
         session.userAgent,
       );
     },
@@ -294,18 +258,18 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       const row = q.select.get(id) as SessionRow | undefined;
       if (!row) return null;
       if (Number(row.expires) <= now) {
-        q.deleteExpired.run(id, ms(now));
+        q.deleteExpired.run(id, millis(now));
         return null;
       }
-      return toSession(row);
+      return rowToSession(row);
     },
     async touch(id, expires, now, ifExpiresAtMost) {
       const q = await ready();
-      return Number(q.touch.run(ms(expires), ms(now), id, ms(ifExpiresAtMost), ms(now)).changes) === 1;
+      return Number(q.touch.run(millis(expires), millis(now), id, millis(ifExpiresAtMost), millis(now)).changes) === 1;
     },
     async update(id, data, now) {
       const q = await ready();
-      return Number(q.update.run(JSON.stringify(data), ms(now), id, ms(now)).changes) === 1;
+      return Number(q.update.run(JSON.stringify(data), millis(now), id, millis(now)).changes) === 1;
     },
     async delete(id) {
       const q = await ready();
@@ -317,15 +281,15 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
     },
     async listByUser(userId, now) {
       const q = await ready();
-      return (q.listByUser.all(userId, ms(now)) as SessionRow[]).map(toSession);
+      return (q.listByUser.all(userId, millis(now)) as SessionRow[]).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
       const q = await ready();
-      q.revoke.run(key, ms(expires), ms(revokedAt));
+      q.revoke.run(key, millis(expires), millis(revokedAt));
     },
     async revokedAt(key, now) {
       const q = await ready();
-      const row = q.revokedAt.get(key, ms(now)) as { revoked_at: number } | undefined;
+      const row = q.revokedAt.get(key, millis(now)) as { revoked_at: number } | undefined;
       return row ? Number(row.revoked_at) : null;
     },
     async prune(now) {
@@ -333,7 +297,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       let total = 0;
       for (const statement of [q.pruneSessions, q.pruneRevoked]) {
         for (;;) {
-          const deleted = Number(statement.run(ms(now), ms(now)).changes);
+          const deleted = Number(statement.run(millis(now), millis(now)).changes);
           total += deleted;
           if (deleted < PRUNE_BATCH) break;
           // Let requests (and other processes' writes) in between batches.
