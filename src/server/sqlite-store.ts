@@ -1,4 +1,4 @@
-import type { Store, StoredSession } from "./store.js";
+import type { Store } from "./store.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, type SessionRow } from "./store-support.js";
 
 const millis = (value: number) => integerMillis(value, "sqliteStore");
