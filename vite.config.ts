@@ -17,7 +17,7 @@ const entries = {
 };
 
 /** Packages that stay imports in the build: runtime deps and optional peers. */
-const external = [/^node:/, "sessionpulse", "jose", "broadcast-channel", "react", "react-dom", "pg", "ioredis", "redis", "better-sqlite3"];
+const external = [/^node:/, "sessionpulse", "jose", "@noble/hashes", "broadcast-channel", "react", "react-dom", "pg", "ioredis", "redis", "better-sqlite3"];
 
 /**
  * TypeScript 7 has no JS API, so declaration plugins built on the compiler API

@@ -20,10 +20,9 @@ import { EncryptJWT, base64url, calculateJwkThumbprint, jwtDecrypt, type JWTPayl
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 import { encode as authjsEncode } from "@auth/core/jwt";
-import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { performance } from "node:perf_hooks";
 import type { createSessionHandler as CreateSessionHandler } from "../src/server/index.ts";
+import { COOKIE_NAME, ORIGIN, measure, median, positiveInt, sessionCookieOf, signIn, versionOf } from "./support.ts";
 
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
 const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 2000);
@@ -32,8 +31,6 @@ const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
 const WARMUP_MS = Math.min(500, WINDOW_MS);
 
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const COOKIE_NAME = "authjs.session-token";
-const ORIGIN = "http://localhost";
 const MAX_AGE = 30 * 86_400;
 const USER = { id: "user-1", name: "Ada Lovelace", email: "ada@example.com", image: "https://example.com/avatars/ada.png" };
 
@@ -44,25 +41,8 @@ const TARGETS: Record<string, { min?: number; note: string }> = {
   authjs: { note: "≈ 0.46× (research, Node 20)" },
 };
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  const parsed = Number(value);
-  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
-}
 
-function versionOf(pkg: string): string {
-  try {
-    const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
-    return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
-  }
-}
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Case {
   id: string;
@@ -74,20 +54,6 @@ interface Case {
   skipped?: string;
 }
 
-/** Runs `op` back to back for at least `ms` milliseconds; returns the ops done and the time taken. */
-async function measure(op: () => Promise<void>, ms: number): Promise<{ ops: number; ms: number }> {
-  let count = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  while (now < end) {
-    // Batches of 4 between clock reads keep timer overhead out of the figure.
-    for (let i = 0; i < 4; i++) await op();
-    count += 4;
-    now = performance.now();
-  }
-  return { ops: count, ms: now - start };
-}
 
 /** HKDF-SHA256, salt = cookie name: the derivation Auth.js and src/server/keys.ts use. */
 async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Array; kid: string }> {
@@ -102,30 +68,7 @@ async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Arra
   return { key, kid: await calculateJwkThumbprint({ kty: "oct", k: base64url.encode(key) }, "sha512") };
 }
 
-function sessionCookieOf(response: Response): string | undefined {
-  for (const line of response.headers.getSetCookie()) {
-    if (line.startsWith(`${COOKIE_NAME}=`)) return line.slice(COOKIE_NAME.length + 1).split(";")[0];
-  }
-  return undefined;
-}
 
-/** Signs in through the handler as a browser would: GET /csrf, then POST /callback/credentials. */
-async function signIn(handler: (request: Request) => Promise<Response>): Promise<string> {
-  const csrfResponse = await handler(new Request(`${ORIGIN}/api/auth/csrf`));
-  const csrfCookie = csrfResponse.headers.getSetCookie()[0]?.split(";")[0];
-  const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
-  if (!csrfCookie || !csrfToken) throw new Error(`GET /csrf gave no token (status ${csrfResponse.status})`);
-  const response = await handler(
-    new Request(`${ORIGIN}/api/auth/callback/credentials`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1", origin: ORIGIN },
-      body: new URLSearchParams({ email: USER.email, password: "bench", csrfToken, callbackUrl: "/" }),
-    }),
-  );
-  const token = sessionCookieOf(response);
-  if (response.status !== 200 || !token) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
-  return token;
-}
 
 async function loadHandlerFactory(): Promise<typeof CreateSessionHandler | string> {
   // A computed specifier: typechecking must not depend on a build having run.
@@ -160,7 +103,7 @@ async function main(): Promise<void> {
   const authorize = async () => ({ ...USER });
   const young = createSessionHandler({ secret: SECRET, session: { maxAge: MAX_AGE }, authorize });
   const reissuing = createSessionHandler({ secret: SECRET, session: { maxAge: MAX_AGE, updateAge: 0 }, authorize });
-  const ourToken = await signIn(young.handler);
+  const ourToken = await signIn(young.handler, { email: USER.email, password: "bench" });
   const ourCookie = `${COOKIE_NAME}=${ourToken}`;
   const sessionRequest = (cookie: string) => new Request(`${ORIGIN}/api/auth/session`, { headers: { cookie } });
 

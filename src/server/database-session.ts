@@ -41,7 +41,7 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
   /** Stores a new session and queues its cookie. */
   async function create(context: RequestContext, data: Record<string, unknown>, userId: string, createdAt: number): Promise<StoredSession> {
     const token = newDatabaseToken();
-    const row: StoredSession = { id: await storeIdOf(token), userId, data, createdAt, updatedAt: context.now, expires: expiryFor(context.now, createdAt), userAgent: userAgentOf(context) };
+    const row: StoredSession = { id: storeIdOf(token), userId, data, createdAt, updatedAt: context.now, expires: expiryFor(context.now, createdAt), userAgent: userAgentOf(context) };
     await store.create(row);
     writeSessionCookie(config, context, token, new Date(row.expires));
     return row;
@@ -65,7 +65,7 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
     if (!DATABASE_TOKEN.test(cookie.value)) {
       return config.migrateFrom === "jwt" ? migrate(context, cookie.value) : reject(context, "token_malformed");
     }
-    const row = await store.get(await storeIdOf(cookie.value), context.now);
+    const row = await store.get(storeIdOf(cookie.value), context.now);
     if (!row) return reject(context, "session_unknown");
     if (config.maxLifetime !== undefined && context.now >= row.createdAt + ms(config.maxLifetime)) {
       await store.delete(row.id);
@@ -118,14 +118,14 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
       if (!shaped.token) return false;
       // Never adopt the incoming session id (fixation): end it and mint a new one.
       const previous = readSessionCookie(config, context);
-      if (previous.kind === "present" && DATABASE_TOKEN.test(previous.value)) await store.delete(await storeIdOf(previous.value));
+      if (previous.kind === "present" && DATABASE_TOKEN.test(previous.value)) await store.delete(storeIdOf(previous.value));
       await create(context, userClaims(shaped.token), String(user.id), context.now);
       return true;
     },
 
     async signOut(context) {
       const cookie = readSessionCookie(config, context);
-      if (cookie.kind === "present" && DATABASE_TOKEN.test(cookie.value)) await store.delete(await storeIdOf(cookie.value));
+      if (cookie.kind === "present" && DATABASE_TOKEN.test(cookie.value)) await store.delete(storeIdOf(cookie.value));
       clearSessionCookie(config, context);
     },
 

@@ -59,7 +59,7 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
 
   /** A database session cookie arriving after a switch to JWT becomes a token (opt-in `migrateFrom: "database"`). */
   async function migrate(context: RequestContext, value: string): Promise<{ token: JWT; primaryKey: boolean } | null> {
-    const id = await storeIdOf(value);
+    const id = storeIdOf(value);
     const row = await store!.get(id, context.now);
     if (!row) return reject(context, "session_unknown");
     await store!.delete(id);

@@ -1,26 +1,57 @@
 import { SessionServerError } from "./errors.js";
 import type { Store } from "./store.js";
 
+const METHODS = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt", "prune", "close"] as const;
+
 /**
  * The store as the handler uses it: every call bounded by `timeoutMs` and every
  * failure turned into `store_unavailable` (503), so a store that is down or
  * hanging fails closed, fast, and the handler serves again once it is back.
+ *
+ * One sweeping timer watches every call in flight instead of a timer per call:
+ * arming and clearing a timer on each of the several store calls of every
+ * request costs more than a point lookup. A call is refused at most a sweep
+ * (a quarter of the timeout) after its deadline.
  */
 export function guardStore(store: Store, timeoutMs: number): Store {
-  const guarded = {} as Store;
-  for (const method of ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt", "prune", "close"] as const) {
-    (guarded as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`store.${method} took over ${timeoutMs} ms`)), timeoutMs);
-      });
-      const call = Promise.resolve().then(() => (store[method] as (...a: unknown[]) => Promise<unknown>)(...args));
-      return Promise.race([call, timeout])
-        .catch((cause) => {
-          throw new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
-        })
-        .finally(() => clearTimeout(timer));
-    };
+  const inFlight = new Set<{ deadline: number; fail: (cause: Error) => void }>();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+
+  function sweep() {
+    const now = Date.now();
+    for (const call of inFlight) {
+      if (now >= call.deadline) {
+        inFlight.delete(call);
+        call.fail(new Error(`the store took over ${timeoutMs} ms`));
+      }
+    }
+    if (inFlight.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
   }
-  return guarded;
+
+  function guard<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call = { deadline: Date.now() + timeoutMs, fail: reject };
+      inFlight.add(call);
+      if (!sweeper) {
+        sweeper = setInterval(sweep, Math.max(10, timeoutMs / 4));
+        // Never keep a process alive just to watch the store (Node; a no-op elsewhere).
+        (sweeper as { unref?: () => void }).unref?.();
+      }
+      Promise.resolve()
+        .then(run)
+        .then(resolve, reject)
+        .finally(() => inFlight.delete(call));
+    }).catch((cause) => {
+      throw new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+    });
+  }
+
+  const guarded = {} as Record<(typeof METHODS)[number], unknown>;
+  for (const method of METHODS) {
+    guarded[method] = (...args: unknown[]) => guard(() => (store[method] as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return guarded as Store;
 }

@@ -1,0 +1,71 @@
+/** What the server benchmarks share: knobs, statistics, the measuring loop and signing in through a handler. */
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+export const ORIGIN = "http://localhost";
+export const COOKIE_NAME = "authjs.session-token";
+
+export function positiveInt(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+}
+
+/** The installed version of a package, or "?". */
+export function versionOf(pkg: string): string {
+  try {
+    const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
+    return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Runs `op` back to back for at least `ms` milliseconds on `concurrency` loops
+ * at once (1: one request at a time); returns the ops done and the time taken.
+ */
+export async function measure(op: () => Promise<void>, ms: number, concurrency = 1): Promise<{ ops: number; ms: number }> {
+  let count = 0;
+  const start = performance.now();
+  const end = start + ms;
+  const loop = async () => {
+    while (performance.now() < end) {
+      // Batches of 4 between clock reads keep timer overhead out of the figure.
+      for (let i = 0; i < 4; i++) await op();
+      count += 4;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { ops: count, ms: performance.now() - start };
+}
+
+export function sessionCookieOf(response: Response): string | undefined {
+  for (const line of response.headers.getSetCookie()) {
+    if (line.startsWith(`${COOKIE_NAME}=`)) return line.slice(COOKIE_NAME.length + 1).split(";")[0];
+  }
+  return undefined;
+}
+
+/** Signs in through the handler as a browser would: GET /csrf, then POST /callback/credentials; returns the session token. */
+export async function signIn(handler: (request: Request) => Promise<Response>, credentials: Record<string, string>): Promise<string> {
+  const csrfResponse = await handler(new Request(`${ORIGIN}/api/auth/csrf`));
+  const csrfCookie = csrfResponse.headers.getSetCookie()[0]?.split(";")[0];
+  const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
+  if (!csrfCookie || !csrfToken) throw new Error(`GET /csrf gave no token (status ${csrfResponse.status})`);
+  const response = await handler(
+    new Request(`${ORIGIN}/api/auth/callback/credentials`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1", origin: ORIGIN },
+      body: new URLSearchParams({ ...credentials, csrfToken, callbackUrl: "/" }),
+    }),
+  );
+  const token = sessionCookieOf(response);
+  if (response.status !== 200 || !token) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  return token;
+}
