@@ -77,6 +77,19 @@ export default defineConfig({
         extends: true,
         test: { name: "browser", environment: "happy-dom", include: ["test/browser/**/*.test.ts", "test/react/**/*.test.{ts,tsx}"] },
       },
+      {
+        // The playground server and page in real Chromium (playwright-core). Runs after the
+        // other projects (groupOrder), so their load does not skew its timings.
+        extends: true,
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,359 @@
+/**
+ * The whole system in real Chromium: the playground server (sessionpulse's
+ * server, SQLite) and its page (sessionpulse's client and React binding),
+ * several tabs per browser context. Session requests are counted at the
+ * server (`/demo/stats`, per tab through the page's `x-playground-tab` header).
+ *
+ * Needs Chromium (`apt-get install -y chromium`); without it these tests are
+ * skipped with that note, or fail when SESSIONPULSE_REQUIRE_SERVICES=1 (CI).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, test, type TestContext } from "vitest";
+import {
+  buildPlayground,
+  chromiumMissing,
+  launchChromium,
+  leaderOf,
+  openTabs,
+  percentile,
+  press,
+  renderedAt,
+  ROOT,
+  sessionGets,
+  signIn,
+  sleep,
+  startPlayground,
+  statusOf,
+  tabLabel,
+  waitForStatus,
+  type Playground,
+} from "./harness.ts";
+
+const missing = chromiumMissing();
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+let server: Playground;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+/** Measured figures, written to test-artifacts/e2e-figures.json for a look after the run. */
+const figures: Record<string, unknown> = {};
+
+/** A test that needs Chromium: skipped with the install note when it is missing, failed instead on CI. */
+function e2e(name: string, body: (context: TestContext) => Promise<void>, timeout?: number, retry = 0) {
+  test(
+    name,
+    { timeout, retry },
+    async (context) => {
+      if (missing) {
+        if (process.env.SESSIONPULSE_REQUIRE_SERVICES === "1") throw new Error(`${missing} (SESSIONPULSE_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
+        context.skip(missing);
+      }
+      await body(context);
+    },
+  );
+}
+
+async function newContext(): Promise<BrowserContext> {
+  // Reduced motion: no CSS animations, which cost a software-rendering browser real CPU.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+  contexts.push(context);
+  return context;
+}
+
+/** Signs in from the first tab and waits until every tab shows it. */
+async function signedIn(pages: Page[], email?: string, password?: string): Promise<void> {
+  await signIn(pages[0]!, email, password);
+  await waitForStatus(pages, "authenticated");
+}
+
+beforeAll(async () => {
+  if (missing) return;
+  buildPlayground();
+  [server, browser] = await Promise.all([startPlayground(), launchChromium()]);
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  if (server) await server.setOutage(false);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (Object.keys(figures).length > 0) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, "e2e-figures.json"), `${JSON.stringify({ at: new Date().toISOString(), ...figures }, null, 2)}\n`);
+  }
+});
+
+describe("playground in Chromium", () => {
+  /**
+   * Latency is measured from the acting tab's render of the new status to the
+   * others' (each tab records when its status changed, on a clock all tabs
+   * share). Typical figures are 10–40 ms. A single round on a busy machine can
+   * take longer for reasons outside the library (the renderers wait for a
+   * CPU), so the 100 ms claim is checked on the median of 10 measurements (5
+   * rounds × 2 tabs), with each under 500 ms (a tab that waited for a poll or
+   * asked the server would take far longer or show up in the counts), and a
+   * failed test is retried once.
+   */
+  const ROUNDS = 5;
+  const annotate = (context: TestContext, name: string, latencies: number[]) => {
+    figures[name] = latencies.map((ms) => Math.round(ms * 10) / 10);
+    return context.annotate(`latency ms: ${latencies.map((ms) => ms.toFixed(1)).join(", ")} (median ${percentile(latencies, 50).toFixed(1)})`);
+  };
+
+  describe("sign-in and sign-out across three tabs", () => {
+    // One browser context for both tests (each leaves every tab signed out).
+    let shared: BrowserContext;
+    let tabs: Page[];
+    beforeAll(async () => {
+      if (missing) return;
+      shared = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+      tabs = await openTabs(shared, server.url, 3, "?poll=60");
+    });
+    afterAll(async () => {
+      await shared?.close();
+    });
+
+    /** Back to signed out everywhere (a retried test may start from any state). */
+    async function signedOutEverywhere() {
+      if ((await statusOf(tabs[0]!)).status !== "unauthenticated") {
+        await tabs[0]!.evaluate(() => (window as unknown as { __playground: { client: { signOut(o: object): Promise<unknown> } } }).__playground.client.signOut({ redirect: false }));
+      }
+      await waitForStatus(tabs, "unauthenticated");
+    }
+
+    e2e("sign-in in tab A shows authenticated in tabs B and C within 100 ms, with no session request from B or C", async (context) => {
+      await signedOutEverywhere();
+      const labels = await Promise.all(tabs.map(tabLabel));
+      const latencies: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
+        await server.resetStats();
+        await signIn(a!);
+        await waitForStatus(tabs, "authenticated");
+        await sleep(200); // anything B or C would send because of it
+        const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "authenticated")));
+        latencies.push(shownB! - shownA!, shownC! - shownA!);
+
+        const stats = await server.stats();
+        expect(sessionGets(stats, labels[(round + 0) % 3])).toBe(1); // signIn() reads the new session once
+        expect(sessionGets(stats, labels[(round + 1) % 3])).toBe(0);
+        expect(sessionGets(stats, labels[(round + 2) % 3])).toBe(0);
+        expect(stats.counts["POST /api/auth/callback/credentials"]).toBe(1);
+
+        await b!.evaluate(() => (window as unknown as { __playground: { client: { signOut(o: object): Promise<unknown> } } }).__playground.client.signOut({ redirect: false }));
+        await waitForStatus(tabs, "unauthenticated");
+      }
+      annotate(context, "signInLatencyMs", latencies);
+      expect(percentile(latencies, 50)).toBeLessThan(100);
+      expect(Math.max(...latencies)).toBeLessThan(500);
+    }, undefined, 1);
+
+    e2e("sign-out in tab B shows unauthenticated in tabs A and C within 100 ms, with no session request at all", async (context) => {
+      await signedOutEverywhere();
+      const latencies: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
+        await signIn(a!);
+        await waitForStatus(tabs, "authenticated");
+        await server.resetStats();
+
+        await press(b!, "sign-out");
+        await waitForStatus(tabs, "unauthenticated");
+        await sleep(200);
+        const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "unauthenticated")));
+        latencies.push(shownA! - shownB!, shownC! - shownB!);
+
+        const stats = await server.stats();
+        expect(sessionGets(stats)).toBe(0);
+        expect(stats.counts["POST /api/auth/signout"]).toBe(1);
+      }
+      annotate(context, "signOutLatencyMs", latencies);
+      expect(percentile(latencies, 50)).toBeLessThan(100);
+      expect(Math.max(...latencies)).toBeLessThan(500);
+    }, undefined, 1);
+  });
+
+  for (const strategy of ["database", "jwt"] as const) {
+    e2e(`${strategy} strategy: "sign out everywhere" in a second browser signs out the first browser's tabs at their next poll`, async () => {
+      await server.setStrategy(strategy);
+      try {
+        // Grace in this test only: a JWT revoke-all denies every token of the user issued until then.
+        const first = await openTabs(await newContext(), server.url, 2, "?poll=2");
+        await signedIn(first, "grace@example.com", "hopper");
+        const [second] = await openTabs(await newContext(), server.url, 1, "?poll=60");
+        await signedIn([second!], "grace@example.com", "hopper");
+
+        await press(second!, "revoke-all");
+        const revokedAt = Date.now();
+        await waitForStatus([second!], "unauthenticated");
+        await waitForStatus(first, "unauthenticated", 2_000 + 2_000);
+        // The leader's poll (every 2 s) learns it; the other tab hears it from the leader.
+        figures[`revokeAll_${strategy}_ms`] = Date.now() - revokedAt;
+        expect(Date.now() - revokedAt).toBeLessThan(2_000 + 1_500);
+      } finally {
+        await server.setStrategy("database");
+      }
+    });
+  }
+
+  e2e("5 tabs polling every 2 s for 20 s: the server sees about 10 session polls, not 50", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 5, "?poll=2");
+    await signedIn(tabs);
+    const leader = await tabLabel(await leaderOf(tabs));
+    await server.resetStats();
+
+    await sleep(20_000);
+    const stats = await server.stats();
+    const polls = sessionGets(stats);
+    figures.fiveTabsTwentySecondsPolls = polls;
+    expect(polls).toBeGreaterThanOrEqual(9);
+    expect(polls).toBeLessThanOrEqual(11);
+    expect(new Set(stats.sessionRequests.map((request) => request.tab))).toEqual(new Set([leader]));
+    for (const page of tabs) expect((await statusOf(page)).status).toBe("authenticated");
+  }, 60_000);
+
+  e2e("closing the leader tab: another tab leads at once and polls on the same rhythm", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
+    await signedIn(tabs);
+    const leader = await leaderOf(tabs);
+    const oldLabel = await tabLabel(leader);
+    await server.resetStats();
+    // Close it right after one of its polls has reached the other tabs.
+    while (sessionGets(await server.stats()) === 0) await sleep(20);
+    await sleep(300);
+    const before = (await server.stats()).sessionRequests.at(-1)!;
+    const closedAt = Date.now();
+    await leader.close();
+
+    const rest = tabs.filter((page) => page !== leader);
+    const next = await leaderOf(rest, 2_000);
+    const handOver = Date.now() - closedAt;
+    const newLabel = await tabLabel(next);
+    let after: { at: number; tab: string | null } | undefined;
+    while (!(after = (await server.stats()).sessionRequests.find((request) => request.tab === newLabel)) && Date.now() - closedAt < 5_000) await sleep(20);
+
+    figures.handOver = { leaderBadgeMs: handOver, pollGapMs: after ? after.at - before.at : null };
+    expect(newLabel).not.toBe(oldLabel);
+    expect(handOver).toBeLessThan(1_000);
+    expect(after).toBeDefined();
+    // The next poll comes when the old leader's would have: one interval after its last, not later.
+    expect(after!.at - before.at).toBeGreaterThan(2_000 - 300);
+    expect(after!.at - before.at).toBeLessThan(2_000 + 700);
+    expect(sessionGets(await server.stats(), oldLabel)).toBe(1);
+  });
+
+  e2e("focus: a tab brought to front refreshes once; other tabs focusing within the throttle add nothing", async () => {
+    const context = await newContext();
+    const tabs = await openTabs(context, server.url, 3, "?poll=60&throttle=2");
+    await signedIn(tabs);
+    // With focus emulation off, bringToFront() moves real window focus (blur/focus events).
+    for (const page of tabs) await (await context.newCDPSession(page)).send("Emulation.setFocusEmulationEnabled", { enabled: false });
+
+    await sleep(2_300); // the sign-in's sync is now older than the 2 s throttle
+    await server.resetStats();
+    await tabs[1]!.bringToFront();
+    await sleep(400); // its refresh has reached the other tabs
+    await tabs[2]!.bringToFront();
+    await tabs[0]!.bringToFront();
+    await sleep(400);
+    expect(sessionGets(await server.stats())).toBe(1);
+
+    // The same with a visibility change (what a real tab switch fires).
+    await sleep(2_300);
+    await server.resetStats();
+    await tabs[2]!.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await sleep(400);
+    await tabs[1]!.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await tabs[0]!.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await sleep(400);
+    expect(sessionGets(await server.stats())).toBe(1);
+  });
+
+  e2e("server answering 503 for 10 s: tabs stay authenticated (the leader marks it stale) and recover afterwards", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
+    await signedIn(tabs);
+    const leader = await leaderOf(tabs);
+
+    await server.setOutage(true, 10);
+    const until = Date.now() + 10_000;
+    let leaderStale = false;
+    while (Date.now() < until) {
+      for (const page of tabs) {
+        const state = await statusOf(page);
+        expect(state.status).toBe("authenticated");
+        if (page === leader && state.isStale) leaderStale = true;
+      }
+      await sleep(250);
+    }
+    expect(leaderStale).toBe(true);
+    const failed = (await server.stats()).sessionRequests.filter((request) => request.status === 503).length;
+    expect(failed).toBeGreaterThanOrEqual(2);
+
+    // Backoff after ~4 failures is at most 8 s; recovery comes with the next retry.
+    await leader.waitForSelector('[data-testid="page"][data-stale="false"]', { timeout: 20_000 });
+    figures.outage = { failedRequests: failed, recoveredAfterOutageEndMs: Date.now() - until };
+    for (const page of tabs) expect(await statusOf(page)).toMatchObject({ status: "authenticated", isStale: false });
+    expect((await server.stats()).sessionRequests.at(-1)!.status).toBe(200);
+  }, 60_000);
+
+  e2e("offline (all tabs): no requests while offline, one request for the browser when back", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
+    await signedIn(tabs);
+    await press(tabs[2]!, "offline");
+    await server.resetStats();
+    await sleep(4_500);
+    expect(sessionGets(await server.stats())).toBe(0);
+    for (const page of tabs) expect((await statusOf(page)).status).toBe("authenticated");
+
+    await press(tabs[2]!, "offline");
+    await sleep(600);
+    expect(sessionGets(await server.stats())).toBe(1);
+  });
+
+  e2e("switching the server between database and JWT keeps every tab signed in", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 2, "?poll=60");
+    await signedIn(tabs);
+    const strategyIn = (page: Page) => page.evaluate(() => (window as unknown as { __playground: { client: { getSnapshot(): { data: { strategy?: string } | null } } } }).__playground.client.getSnapshot().data?.strategy);
+    expect(await strategyIn(tabs[1]!)).toBe("database");
+
+    for (const strategy of ["jwt", "database"] as const) {
+      await press(tabs[0]!, `strategy-${strategy}`);
+      await expect.poll(() => strategyIn(tabs[1]!)).toBe(strategy);
+      for (const page of tabs) expect((await statusOf(page)).status).toBe("authenticated");
+    }
+  });
+
+  e2e("screenshot of three tabs", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
+    await signedIn(tabs);
+    await press(tabs[1]!, "accent-teal");
+    await sleep(2_500); // a poll by the leader, received by the others
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shots: Array<{ label: string; leader: boolean; png: Buffer }> = [];
+    for (const page of tabs) {
+      const png = await page.screenshot({ fullPage: false });
+      const label = await tabLabel(page);
+      writeFileSync(join(ARTIFACTS, `playground-${label.replace(" ", "-").toLowerCase()}.png`), png);
+      shots.push({ label, leader: (await statusOf(page)).isLeader, png });
+    }
+    // One picture: the three tabs side by side.
+    const sheet = await (await newContext()).newPage();
+    await sheet.setViewportSize({ width: 3 * 760 + 4 * 20, height: 600 });
+    await sheet.setContent(
+      `<body style="margin:0;padding:20px;display:flex;gap:20px;background:#0f172a;font:600 18px system-ui,sans-serif;color:#e2e8f0">${shots
+        .map(
+          (shot) =>
+            `<figure style="margin:0;width:760px"><figcaption style="margin-bottom:10px">${shot.label}${shot.leader ? " ★ leader" : " · follower"}</figcaption><img style="width:760px;border-radius:10px;display:block" src="data:image/png;base64,${shot.png.toString("base64")}"></figure>`,
+        )
+        .join("")}</body>`,
+    );
+    const path = join(ARTIFACTS, "playground-three-tabs.png");
+    await sheet.screenshot({ path, fullPage: true });
+    expect(shots.filter((shot) => shot.leader)).toHaveLength(1);
+  });
+});
