@@ -121,13 +121,18 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     handlers.get(type)?.forEach((handler) => safely(() => handler(event)));
   }
 
-  function broadcast(reason: SessionReason, session: Session | null, at: number) {
-    link?.post({ v: PROTOCOL_VERSION, type: "session", from: tabId, at, reason, session, offset });
+  function broadcast(reason: SessionReason, session: Session | null, at: number, serverOffset = offset) {
+    link?.post({ v: PROTOCOL_VERSION, type: "session", from: tabId, at, reason, session, offset: serverOffset });
   }
 
-  /** Applies a server answer (ours or another tab's) unless a newer one is already shown. */
+  /**
+   * Applies a server answer (ours or another tab's) unless a newer one is
+   * already shown. This tab's own answers go to the other tabs first, before
+   * its listeners render, so they do not wait for this tab's render.
+   */
   function apply(session: Session | null, at: number, source: SessionEvent["source"], reason: SessionReason, serverOffset?: number): boolean {
     if (at < orderKey) return false;
+    if (source === "local") broadcast(reason, session, at, serverOffset);
     orderKey = at;
     // The answer is as old as its request: polls keep their rhythm instead of drifting by the latency.
     syncedAt = at;
@@ -218,7 +223,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       try {
         const { body, offset: serverOffset } = await transport.session(controller.signal);
         // A write that completed after this read started has a later key: apply() keeps its outcome.
-        if (apply(body, startedAt, "local", "refresh", serverOffset)) broadcast("refresh", body, startedAt);
+        apply(body, startedAt, "local", "refresh", serverOffset);
       } catch (error) {
         if (!controller.signal.aborted) fail(error);
       }
@@ -344,8 +349,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   /** Applies this tab's own answer and, unless something newer is shown, tells the other tabs. */
   function commit(session: Session | null, reason: SessionReason, serverOffset?: number) {
-    const at = now();
-    if (apply(session, at, "local", reason, serverOffset)) broadcast(reason, session, at);
+    apply(session, now(), "local", reason, serverOffset);
   }
 
   /**

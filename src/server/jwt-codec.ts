@@ -123,13 +123,14 @@ export async function decodeToken(token: string, keys: readonly DerivedKey[], no
 
 /** Checks what jose leaves to the caller: a token from the future, and the types of our own claims. */
 function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
-  const { iat, exp, jti, sid, auth_time: authTime, sub } = payload as Record<string, unknown>;
+  const { iat, exp, jti, sid, sit, auth_time: authTime, sub } = payload as Record<string, unknown>;
   if (typeof iat !== "number" || iat > nowSeconds + CLOCK_TOLERANCE) return false;
   // `1e400` parses to Infinity, which passes jose's expiry check but no date can hold.
   if (typeof exp !== "number" || !Number.isFinite(exp) || exp > 1e11) return false;
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) return false;
   if (sid !== undefined && (typeof sid !== "string" || sid.length > 128)) return false;
   if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + CLOCK_TOLERANCE)) return false;
+  if (sit !== undefined && (typeof sit !== "number" || !Number.isFinite(sit))) return false;
   if (sub !== undefined && typeof sub !== "string") return false;
   return true;
 }

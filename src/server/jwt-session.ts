@@ -63,7 +63,7 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
     const row = await store!.get(id, context.now);
     if (!row) return reject(context, "session_unknown");
     await store!.delete(id);
-    const token = await issue(context, { ...row.data, sid: crypto.randomUUID(), auth_time: seconds(row.createdAt) });
+    const token = await issue(context, { ...row.data, sid: crypto.randomUUID(), auth_time: seconds(row.createdAt), sit: row.createdAt });
     config.logger.debug("session_migrated", { from: "database" });
     return { token, primaryKey: true };
   }
@@ -81,7 +81,9 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
     if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime) return reject(context, "session_lifetime_exceeded");
     if (store) {
       const [sessionRevoked, userRevokedAt] = await Promise.all([store.revokedAt(token.sid ?? token.jti, context.now), token.sub === undefined ? null : store.revokedAt(userRevocationKey(token.sub), context.now)]);
-      if (sessionRevoked !== null || (userRevokedAt !== null && authTime * 1000 <= userRevokedAt)) return reject(context, "session_revoked");
+      // Tokens without `sit` (minted by Auth.js) only know the second: one signed in during the revocation's second counts as revoked.
+      const signedInAt = typeof token.sit === "number" ? token.sit : authTime * 1000;
+      if (sessionRevoked !== null || (userRevokedAt !== null && signedInAt <= userRevokedAt)) return reject(context, "session_revoked");
     }
     return decoded;
   }
@@ -126,7 +128,7 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
 
     async signIn(context, user) {
       const nowSec = seconds(context.now);
-      const initial: JWT = { ...claimsOf(user), iat: nowSec, exp: expiryFor(nowSec, nowSec), jti: crypto.randomUUID(), sid: crypto.randomUUID(), auth_time: nowSec };
+      const initial: JWT = { ...claimsOf(user), iat: nowSec, exp: expiryFor(nowSec, nowSec), jti: crypto.randomUUID(), sid: crypto.randomUUID(), auth_time: nowSec, sit: context.now };
       const shaped = await shapeToken(config, initial, { user, trigger: "signIn" });
       if (!shaped.token) return false;
       await issue(context, shaped.token);

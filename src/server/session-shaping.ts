@@ -4,7 +4,7 @@ import { SessionServerError } from "./errors.js";
 import type { JWT, User } from "./types.js";
 
 /** Claims the server owns; whatever a callback does to them is undone. */
-const RESERVED = ["iat", "exp", "jti", "sid", "auth_time"] as const;
+const RESERVED = ["iat", "exp", "jti", "sid", "auth_time", "sit"] as const;
 
 /** The claims a sign-in starts from, before the `jwt` callback (Auth.js's default token). */
 export function claimsOf(user: User): Omit<JWT, "iat" | "exp" | "jti"> {

@@ -11,7 +11,7 @@ export interface User {
 }
 
 /**
- * The decrypted session token. `iat`, `exp`, `jti`, `sid` and `auth_time` are
+ * The decrypted session token. `iat`, `exp`, `jti`, `sid`, `auth_time` and `sit` are
  * managed by the server: a callback may read them, its changes to them are ignored.
  */
 export interface JWT {
@@ -29,6 +29,8 @@ export interface JWT {
   sid?: string;
   /** Sign-in time, seconds since epoch; the absolute lifetime counts from here. */
   auth_time?: number;
+  /** Sign-in time in milliseconds: orders a sign-in against "sign out everywhere" within the same second. */
+  sit?: number;
   [key: string]: unknown;
 }
 

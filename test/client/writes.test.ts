@@ -17,6 +17,20 @@ describe("sign-in, update and sign-out across tabs", () => {
     expect(tabs[0]!.page.navigations).toEqual([]);
   });
 
+  it("tells the other tabs before this tab's own listeners render", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [a] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    await browser.time.advance(10);
+    const postedWhenNotified: number[] = [];
+    a.client.subscribe(() => postedWhenNotified.push(browser.hub.stats.messages));
+    const before = browser.hub.stats.messages;
+    const out = a.client.signOut({ redirect: false });
+    await browser.time.advance(200);
+    await out;
+    expect(postedWhenNotified[0]).toBe(before + 1);
+  });
+
   it("a failed sign-in reports CredentialsSignin and changes nothing", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
