@@ -13,6 +13,8 @@ const HELLO_WAIT = 100;
 /** Keep running this long after the last subscriber leaves, so a remount (React Strict Mode) does not restart anything, ms. */
 const STOP_GRACE = 1_000;
 const REFRESH_LOCK = "sessionpulse:refresh";
+/** Pause, after a focus refresh takes the lock, before it asks whether it is still needed, ms. */
+const LOCK_SETTLE = 10;
 /** setTimeout's largest delay; longer waits are re-armed when they fire. */
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -210,15 +212,18 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
    * serialised across tabs by a lock. `stillNeeded` is asked again once the
    * lock is held: another tab may have brought the answer meanwhile.
    */
-  function refresh(stillNeeded: () => boolean = () => true): Promise<SessionSnapshot> {
+  function refresh(stillNeeded?: () => boolean, settle = false): Promise<SessionSnapshot> {
     if (destroyed) return Promise.resolve(snapshot);
-    return (reading ??= read(stillNeeded).finally(() => (reading = undefined)));
+    return (reading ??= read(stillNeeded, settle).finally(() => (reading = undefined)));
   }
 
-  async function read(stillNeeded: () => boolean): Promise<SessionSnapshot> {
+  async function read(stillNeeded?: () => boolean, settle = false): Promise<SessionSnapshot> {
     const controller = (readAbort = new AbortController());
     const task = async () => {
-      if (!stillNeeded()) return;
+      // Tabs focused together queue on the lock; a grant can arrive before the channel message with
+      // the previous holder's answer, so let that land before asking whether a refresh is still needed.
+      if (settle && link) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
+      if (stillNeeded && !stillNeeded()) return;
       const startedAt = now();
       try {
         const { body, offset: serverOffset } = await transport.session(controller.signal);
@@ -280,7 +285,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   function onFocus() {
     if (!refetchOnFocus || !online() || now() - syncedAt < throttle) return;
-    void refresh(() => now() - syncedAt >= throttle);
+    void refresh(() => now() - syncedAt >= throttle, true);
   }
 
   function onOnline(isOnline: boolean) {

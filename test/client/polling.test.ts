@@ -85,6 +85,16 @@ describe("focus", () => {
     expect(browser.server.sessionReads()).toBe(1);
   });
 
+  it("tabs focusing at the same moment make one request even when the answer reaches them after the lock does", async () => {
+    const browser = createBrowser({ messageDelayMs: 3 });
+    const initialSession = browser.server.signInDirectly();
+    const tabs = Array.from({ length: 10 }, () => browser.openTab({ refetchInterval: 0, initialSession }));
+    await browser.time.advance(MINUTE);
+    for (const tab of tabs) tab.page.focus();
+    await browser.time.advance(2000);
+    expect(browser.server.sessionReads()).toBe(1);
+  });
+
   it("skips the refresh when any tab synced within focusThrottle", async () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();

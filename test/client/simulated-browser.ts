@@ -60,6 +60,8 @@ export interface SimulatedBrowserOptions {
   clientSkew?: number;
   /** How long the lead stays with a dead tab, ms. */
   crashDetectMs?: number;
+  /** How long a channel message takes to reach the other tabs, ms (0: before any timer, as on a quiet machine). */
+  messageDelayMs?: number;
 }
 
 /**
@@ -69,11 +71,11 @@ export interface SimulatedBrowserOptions {
  */
 export function simulatedBrowser(
   createSessionClient: (options: SessionClientOptions) => SessionClient,
-  { latency = 20, maxAge = 3600, skew = 0, clientSkew = 0, crashDetectMs = 1000 }: SimulatedBrowserOptions = {},
+  { latency = 20, maxAge = 3600, skew = 0, clientSkew = 0, crashDetectMs = 1000, messageDelayMs = 0 }: SimulatedBrowserOptions = {},
 ) {
   const time = createFakeTime();
   const server = createFakeServer(time, { latency, maxAge, skew });
-  const hub = createTabHub(time, { crashDetectMs });
+  const hub = createTabHub(time, { crashDetectMs, messageDelayMs });
   let count = 0;
 
   function openTab(options: SessionClientOptions = {}, name = `tab${++count}`) {

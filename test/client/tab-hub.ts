@@ -14,7 +14,7 @@ interface Member {
  * hands over to the oldest remaining candidate (at once when the leader closes,
  * after `crashDetectMs` when it dies without closing), and a lock queue.
  */
-export function createTabHub(time: FakeTime, { crashDetectMs = 1000 } = {}) {
+export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDelayMs = 0 } = {}) {
   const members: Member[] = [];
   let leader: Member | undefined;
   const lockQueue: Array<() => void> = [];
@@ -60,7 +60,13 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000 } = {}) {
               if (!member.alive) return;
               stats.messages++;
               const copy = structuredClone(message);
-              for (const other of members) if (other !== member && other.alive) queueMicrotask(() => other.onMessage?.(structuredClone(copy)));
+              // Like a browser, delivery may lag behind a lock grant (messageDelayMs > 0) or come first (0).
+              const deliver = (other: Member) => () => other.alive && other.onMessage?.(structuredClone(copy));
+              for (const other of members) {
+                if (other === member || !other.alive) continue;
+                if (messageDelayMs > 0) time.setTimeout(deliver(other), messageDelayMs);
+                else queueMicrotask(deliver(other));
+              }
             },
             onMessage(listener) {
               member.onMessage = listener;
