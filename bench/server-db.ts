@@ -31,7 +31,7 @@ import type { createSessionHandler as CreateSessionHandler, memoryStore as Memor
 import type { sqliteStore as SqliteStore } from "../src/server/sqlite-store.ts";
 import type { postgresStore as PostgresStore } from "../src/server/postgres-store.ts";
 import type { redisStore as RedisStore } from "../src/server/redis-store.ts";
-import { COOKIE_NAME, ORIGIN, measure, median, positiveInt, signIn, versionOf } from "./support.ts";
+import { COOKIE_NAME, ORIGIN, footer, measure, median, positiveInt, runReport, signIn, versionOf } from "./support.ts";
 
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
 const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 1500);
@@ -598,16 +598,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(
-    `\n${startedAt.toISOString()} · node ${process.version} · c=${CONCURRENCY} · ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s · load average at end: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(footer(startedAt, CONCURRENCY));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.log(`ERROR: the benchmark could not complete: ${(error as Error).stack ?? error}`);
-}
-process.exitCode = 0;
+await runReport(main);

@@ -22,7 +22,7 @@ import Credentials from "@auth/core/providers/credentials";
 import { encode as authjsEncode } from "@auth/core/jwt";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import type { createSessionHandler as CreateSessionHandler } from "../src/server/index.ts";
-import { COOKIE_NAME, ORIGIN, measure, median, positiveInt, sessionCookieOf, signIn, versionOf } from "./support.ts";
+import { COOKIE_NAME, ORIGIN, footer, measure, median, positiveInt, runReport, sessionCookieOf, signIn, versionOf } from "./support.ts";
 
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
 const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 2000);
@@ -268,16 +268,7 @@ async function main(): Promise<void> {
   for (const entry of missed) console.log(`TARGET MISSED: ${entry.label}: ${median(ratios.get(entry.id)!).toFixed(2)}× floor, target ${TARGETS[entry.id]!.note}`);
   for (const entry of cases) if (entry.skipped) console.log(`NOT MEASURED: ${entry.label}: ${entry.skipped}`);
   if (missed.length === 0 && cases.every((entry) => !entry.skipped)) console.log("All targets met.");
-  console.log(
-    `\n${startedAt.toISOString()} · node ${process.version} · c=1 · ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s · load average at end: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(footer(startedAt, 1));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.log(`ERROR: the benchmark could not complete: ${(error as Error).stack ?? error}`);
-}
-process.exitCode = 0;
+await runReport(main);

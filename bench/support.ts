@@ -1,5 +1,6 @@
 /** What the server benchmarks share: knobs, statistics, the measuring loop and signing in through a handler. */
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 
 export const ORIGIN = "http://localhost";
@@ -68,4 +69,21 @@ export async function signIn(handler: (request: Request) => Promise<Response>, c
   const token = sessionCookieOf(response);
   if (response.status !== 200 || !token) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
   return token;
+}
+
+/** The closing line of a report: when, on what, and how long it took. */
+export function footer(startedAt: Date, concurrency: number): string {
+  const seconds = ((Date.now() - startedAt.getTime()) / 1000).toFixed(1);
+  const load = loadavg().map((value) => value.toFixed(2)).join(" ");
+  return `\n${startedAt.toISOString()} · node ${process.version} · c=${concurrency} · ${seconds} s · load average at end: ${load}`;
+}
+
+/** Runs a benchmark's main; a benchmark is a report, not a test: it always exits 0 and says what went wrong. */
+export async function runReport(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    console.log(`ERROR: the benchmark could not complete: ${(error as Error).stack ?? error}`);
+  }
+  process.exitCode = 0;
 }

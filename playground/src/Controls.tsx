@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent, type ReactNode } from "react";
-import type { SessionSnapshot } from "sessionpulse";
+import type { SessionListing, SessionSnapshot } from "sessionpulse";
 import { useSession, useSessionClient } from "sessionpulse/react";
-import { ago, clockTime, describeAgent, listSessions, revokeSessions, setOutage, setStrategy, useDemoState, useNow, type SessionListing } from "./api.ts";
+import { ago, clockTime, describeAgent, listSessions, revokeSessions, setOutage, setStrategy, useDemoState, useNow } from "./api.ts";
 import { Icon } from "./icons.tsx";
 import { offlineSwitch } from "./tab.ts";
 

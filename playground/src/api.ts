@@ -3,6 +3,7 @@
  * revocation (`/api/auth/sessions`, with the CSRF token), and the demo server's
  * switches (`/demo/*`).
  */
+import type { SessionListing } from "sessionpulse";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { demoEvents, trackedFetch } from "./tab.ts";
 
@@ -16,14 +17,6 @@ export interface DemoState {
   accents: string[];
 }
 
-export interface SessionListing {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  expires: string;
-  userAgent: string | null;
-  current: boolean;
-}
 
 async function json<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => null)) as (T & { message?: string; error?: string }) | null;

@@ -18,4 +18,4 @@ export type {
   SessionStatus,
   SignInResult,
 } from "./types.js";
-export type { Session, SessionUser } from "../shared/session.js";
+export type { Session, SessionListing, SessionUser } from "../shared/session.js";

@@ -22,4 +22,4 @@ export type {
   SessionOptions,
   User,
 } from "./types.js";
-export type { SessionUser } from "../shared/session.js";
+export type { SessionListing, SessionUser } from "../shared/session.js";

@@ -1,5 +1,5 @@
 import type { Store } from "./store.js";
-import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, type SessionRow } from "./store-support.js";
+import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./store-support.js";
 
 const millis = (value: number) => integerMillis(value, "postgresStore");
 
@@ -224,15 +224,7 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
         `INSERT INTO ${sessions} (${columns}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, data = EXCLUDED.data, created_at = EXCLUDED.created_at,
            updated_at = EXCLUDED.updated_at, expires = EXCLUDED.expires, user_agent = EXCLUDED.user_agent`,
-        [
-          session.id,
-          session.userId,
-          JSON.stringify(session.data),
-          millis(session.createdAt),
-          millis(session.updatedAt),
-          millis(session.expires),
-          session.userAgent,
-        ],
+        sessionValues(session, millis),
       );
     },
     async get(id, now) {

@@ -1,5 +1,5 @@
 import type { Store } from "./store.js";
-import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, type SessionRow } from "./store-support.js";
+import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./store-support.js";
 
 const millis = (value: number) => integerMillis(value, "sqliteStore");
 
@@ -243,15 +243,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
   return {
     async create(session) {
       const q = await ready();
-      q.insert.run(
-        session.id,
-        session.userId,
-        JSON.stringify(session.data),
-        millis(session.createdAt),
-        millis(session.updatedAt),
-        millis(session.expires),
-        session.userAgent,
-      );
+      q.insert.run(...sessionValues(session, millis));
     },
     async get(id, now) {
       const q = await ready();

@@ -43,3 +43,8 @@ export function integerMillis(value: number, store: string): number {
   if (Number.isNaN(value)) throw new TypeError(`${store}: a time is NaN`);
   return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value)));
 }
+
+/** A session's column values in table order (`id, user_id, data, created_at, updated_at, expires, user_agent`), for inserts. */
+export function sessionValues(session: StoredSession, millis: (value: number) => number): [string, string, string, number, number, number, string | null] {
+  return [session.id, session.userId, JSON.stringify(session.data), millis(session.createdAt), millis(session.updatedAt), millis(session.expires), session.userAgent];
+}

@@ -1,17 +1,8 @@
-import type { Session } from "../shared/session.js";
+import type { Session, SessionListing } from "../shared/session.js";
+
+export type { SessionListing };
 import type { RequestContext } from "./request-context.js";
 import type { User } from "./types.js";
-
-/** One of the user's sessions as `GET /sessions` lists it: no token, nothing secret. */
-export interface SessionListing {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  expires: string;
-  userAgent: string | null;
-  /** The session this request belongs to. */
-  current: boolean;
-}
 
 export type RevokeTarget = { id: string } | { all: true };
 

@@ -26,3 +26,23 @@ export interface Session {
   expires: string;
   [key: string]: unknown;
 }
+
+/**
+ * One of the signed-in user's sessions, as `GET /sessions` lists them: no
+ * token, nothing secret. Times are ISO 8601.
+ *
+ * @example
+ * ```ts
+ * const sessions: SessionListing[] = await (await fetch("/api/auth/sessions")).json();
+ * const others = sessions.filter((session) => !session.current);
+ * ```
+ */
+export interface SessionListing {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  expires: string;
+  userAgent: string | null;
+  /** The session the request belongs to. */
+  current: boolean;
+}
