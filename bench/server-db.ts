@@ -11,13 +11,14 @@
  * reached is reported as SKIPPED. Knobs: BENCH_ROUNDS (default 5),
  * BENCH_WINDOW_MS (default 1500), BENCH_SLICE_MS (default 100),
  * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
- * BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+ * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_STORES (a comma list
+ * of sqlite, postgres, redis, memory; default all).
  *
- * Method (as bench/server-jwt.ts): c=1 (one request at a time, sequential
- * awaits). Each round gives every case a window of BENCH_WINDOW_MS, cut into
- * slices of BENCH_SLICE_MS run round-robin over all cases of all stores (the
- * starting case rotated each round), so the noise of this shared machine lands
- * on all cases alike; a store's ratio is its session path over its own floor
+ * Method: c=1 (one request at a time, sequential awaits). Each round gives
+ * every case a window of BENCH_WINDOW_MS, cut into slices of BENCH_SLICE_MS;
+ * each pass over all cases of all stores runs them in a new random order
+ * (seeded, BENCH_SEED), so the noise of this shared machine, and the effect of
+ * whichever case ran just before, lands on all cases alike; a store's ratio is its session path over its own floor
  * measured in the same round. Reported: median ops/s (min–max over rounds) and
  * the median (min–max) of the per-round ratios. Tables and keys carry a
  * per-run prefix and are removed at the end. It is a report, not a test: it
@@ -40,6 +41,9 @@ const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
 const WARMUP_MS = Math.min(500, WINDOW_MS);
 /** Requests in flight at once (BENCH_CONCURRENCY); 1 measures latency-bound throughput, more overlaps the store's round trips as a busy server does. */
 const CONCURRENCY = positiveInt(process.env.BENCH_CONCURRENCY, 1);
+const SEED = positiveInt(process.env.BENCH_SEED, Math.floor(Math.random() * 2 ** 31));
+/** Only these stores (BENCH_STORES=redis,sqlite); all when unset. */
+const STORES = process.env.BENCH_STORES?.split(",").map((name) => name.trim()).filter(Boolean);
 const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -439,6 +443,28 @@ async function prepareRow(m: Modules, row: Row, backend: Backend): Promise<void>
   row.checkNoWrite = async () => ((await backend.updatedAt(id)) === updatedAt ? undefined : "the measured session's updated_at moved");
 }
 
+/** mulberry32: a small seeded generator, so the slice orders of a run can be replayed (BENCH_SEED). */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates on a copy. */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 /** Two decimals, or three significant digits below 0.1 (the reference row's ratio is far below 1). */
 const fmtRatio = (r: number) => (r >= 0.1 ? r.toFixed(2) : r.toPrecision(2));
@@ -457,7 +483,7 @@ async function main(): Promise<void> {
     `node ${process.version} · pg ${versionOf("pg")} · ioredis ${versionOf("ioredis")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
   );
   console.log(
-    `c=${CONCURRENCY}${CONCURRENCY === 1 ? " (sequential awaits)" : " (concurrent loops)"} · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} round-robin slices of ${SLICE_MS} ms over all cases, start rotated each round · warm-up ${WARMUP_MS} ms per case`,
+    `c=${CONCURRENCY}${CONCURRENCY === 1 ? " (sequential awaits)" : " (concurrent loops)"} · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} slices of ${SLICE_MS} ms over all cases, in a new random order each pass (BENCH_SEED=${SEED}) · warm-up ${WARMUP_MS} ms per case`,
   );
   console.log(`per-run prefix: tables ${TABLE_PREFIX}*, keys ${KEY_PREFIX}*`);
   console.log(`load average at start: ${load0.map((v) => v.toFixed(2)).join(" ")}\n`);
@@ -468,12 +494,17 @@ async function main(): Promise<void> {
     return;
   }
 
-  const specs: { name: string; label: string; target: boolean; open: (m: Modules) => Promise<Backend> }[] = [
+  const allSpecs: { name: string; label: string; target: boolean; open: (m: Modules) => Promise<Backend> }[] = [
     { name: "sqlite", label: "SQLite (temp file, WAL)", target: true, open: openSqlite },
     { name: "postgres", label: "PostgreSQL", target: true, open: openPostgres },
     { name: "redis", label: "Redis", target: true, open: openRedis },
     { name: "memory", label: "memoryStore (reference)", target: false, open: openMemory },
   ];
+  const specs = allSpecs.filter((spec) => STORES === undefined || STORES.includes(spec.name));
+  if (specs.length === 0) {
+    console.log(`ERROR: BENCH_STORES=${process.env.BENCH_STORES} names none of ${allSpecs.map((spec) => spec.name).join(", ")}`);
+    return;
+  }
   const rows: Row[] = specs.map((spec) => ({ name: spec.name, label: spec.label, target: spec.target, ratios: [] }));
 
   try {
@@ -492,11 +523,15 @@ async function main(): Promise<void> {
     const cases = active.flatMap((row) => [row.floor!, row.session!]);
     for (const entry of cases) await measure(entry.op, WARMUP_MS, CONCURRENCY);
 
+    const random = seededRandom(SEED);
     for (let round = 0; round < ROUNDS; round++) {
-      const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
       const totals = new Map<Case, { ops: number; ms: number }>(cases.map((entry) => [entry, { ops: 0, ms: 0 }]));
       for (let slice = 0; slice < SLICES; slice++) {
-        for (const entry of order) {
+        // A new order every pass: what runs just before a case changes how fast
+        // it runs here (a store server still busy from the previous slice keeps
+        // the other core awake and halves a loopback round trip), so no case
+        // may always follow the same one.
+        for (const entry of shuffled(cases, random)) {
           const { ops, ms } = await measure(entry.op, SLICE_MS, CONCURRENCY);
           const total = totals.get(entry)!;
           total.ops += ops;
