@@ -1,4 +1,5 @@
 import { SessionConfigError } from "./errors.js";
+import { cookieNames, type CookieNames } from "./cookie-names.js";
 import type { Store } from "./store.js";
 import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
 
@@ -19,7 +20,8 @@ export interface ResolvedConfig {
   authorize: Authorize | undefined;
   callbacks: SessionCallbacks;
   secure: boolean | "auto";
-  cookiePrefix: string;
+  /** The cookie names for plain http and for https, made once rather than per request. */
+  cookieNames: { plain: CookieNames; secure: CookieNames };
   cookieDomain: string | undefined;
   sameSite: "Lax" | "Strict" | "None";
   maxCookieSize: number;
@@ -157,7 +159,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     authorize: config.authorize,
     callbacks,
     secure,
-    cookiePrefix,
+    cookieNames: { plain: cookieNames(cookiePrefix, false), secure: cookieNames(cookiePrefix, true) },
     cookieDomain: cookies.domain,
     sameSite,
     maxCookieSize,

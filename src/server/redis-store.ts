@@ -323,7 +323,11 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     if (closed) return Promise.reject(new Error("redisStore is closed"));
     if (send) return Promise.resolve(send);
     opening ??= open().then(
-      (opened) => (send = opened),
+      (opened) => {
+        // Closed while opening: `close` quits the client; nothing may send on it.
+        if (!closed) send = opened;
+        return opened;
+      },
       (error: unknown) => {
         opening = undefined;
         throw error;
@@ -352,7 +356,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
 
   return {
     async create(session) {
-      const run = await commands();
+      const run = send ?? (await commands());
       const from = Math.max(session.createdAt, session.updatedAt);
       await CREATE.run(
         run,
@@ -371,7 +375,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       );
     },
     async get(id, now) {
-      const run = await commands();
+      const run = send ?? (await commands());
       const fields = (await run(["HMGET", sessionPrefix + id, "u", "d", "c", "m", "e", "a"])) as (string | null)[];
       const [u, ...rest] = fields;
       if (u === null || u === undefined) return null;
@@ -382,29 +386,29 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       return session;
     },
     async touch(id, expires, now, ifExpiresAtMost) {
-      const run = await commands();
+      const run = send ?? (await commands());
       const limit = ifExpiresAtMost === Infinity ? "inf" : ms(ifExpiresAtMost);
       return (await TOUCH.run(run, [sessionPrefix + id], [ms(expires), ms(now), limit, ttl(expires, now), userPrefix, id])) === 1;
     },
     async update(id, data, now) {
-      const run = await commands();
+      const run = send ?? (await commands());
       return (await UPDATE.run(run, [sessionPrefix + id], [JSON.stringify(data), ms(now)])) === 1;
     },
     async delete(id) {
-      const run = await commands();
+      const run = send ?? (await commands());
       await DELETE.run(run, [sessionPrefix + id], [userPrefix, id]);
     },
     async deleteByUser(userId) {
-      const run = await commands();
+      const run = send ?? (await commands());
       return Number(await DELETE_BY_USER.run(run, [userPrefix + userId], [sessionPrefix, userId]));
     },
     async listByUser(userId, now) {
-      const run = await commands();
+      const run = send ?? (await commands());
       const rows = (await LIST_BY_USER.run(run, [userPrefix + userId], [sessionPrefix, ms(now), userId])) as unknown[][];
       return rows.map(([id, ...fields]) => ({ ...toSession(String(id), fields), userId }));
     },
     async revokeToken(key, expires, revokedAt) {
-      const run = await commands();
+      const run = send ?? (await commands());
       await run(["SET", denyPrefix + key, `${ms(revokedAt)}:${ms(expires)}`, "PX", ttl(expires, revokedAt)]);
       if (replicas > 0) {
         // Same connection, so WAIT covers the SET above.
@@ -415,14 +419,14 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       }
     },
     async revokedAt(key, now) {
-      const run = await commands();
+      const run = send ?? (await commands());
       const value = (await run(["GET", denyPrefix + key])) as string | null;
       const match = value === null ? null : /^(-?\d+):(-?\d+)$/.exec(value);
       if (!match || Number(match[2]) <= now) return null;
       return Number(match[1]);
     },
     async prune(now) {
-      const run = await commands();
+      const run = send ?? (await commands());
       // One pass over this store's keys, a page at a time, so Redis never
       // blocks on a long script. Redis's own expiry does most of the work;
       // this removes what lives on within the grace period and stale index entries.
@@ -447,10 +451,10 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     async close() {
       if (closed) return;
       closed = true;
+      send = undefined;
       await opening?.catch(() => undefined);
       const client = own;
       own = undefined;
-      send = undefined;
       if (!ownsClient || !client) return;
       if (client.status !== "ready") return client.disconnect();
       // QUIT lets replies in flight arrive; if Redis is away, just drop the connection.

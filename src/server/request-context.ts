@@ -1,5 +1,5 @@
 import { parseCookieHeader, type CookieJar } from "./cookie-header.js";
-import { cookieNames, type CookieNames } from "./cookie-names.js";
+import type { CookieNames } from "./cookie-names.js";
 import type { ResolvedConfig } from "./config.js";
 import { SessionServerError } from "./errors.js";
 
@@ -27,7 +27,7 @@ export function createRequestContext(config: ResolvedConfig, request: Request): 
     url,
     origin,
     secure,
-    names: cookieNames(config.cookiePrefix, secure),
+    names: secure ? config.cookieNames.secure : config.cookieNames.plain,
     jar: parseCookieHeader(request.headers.get("cookie")),
     now: config.clock(),
     setCookies: [],

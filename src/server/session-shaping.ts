@@ -49,8 +49,12 @@ export async function shapeToken(config: ResolvedConfig, token: JWT, params: { u
   return { token: shaped, changed: JSON.stringify(shaped) !== before };
 }
 
-/** The public session: Auth.js's default shape, then the `session` callback. */
-export async function toSession(config: ResolvedConfig, token: JWT, params: { trigger?: "update"; newSession?: unknown } = {}): Promise<Session> {
+/**
+ * The public session: Auth.js's default shape, then the `session` callback.
+ * Without a callback it answers at once rather than through a promise: this
+ * is on every `GET /session`.
+ */
+export function toSession(config: ResolvedConfig, token: JWT, params: { trigger?: "update"; newSession?: unknown } = {}): Session | Promise<Session> {
   const user: Session["user"] = {};
   if (token.sub !== undefined) user.id = token.sub;
   if (token.name !== undefined) user.name = token.name;

@@ -5,8 +5,6 @@ import { base64url } from "jose";
 /** A database session token: 256 random bits, base64url (43 characters). */
 export const DATABASE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-const encoder = new TextEncoder();
-
 export function newDatabaseToken(): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
 }
@@ -16,7 +14,15 @@ export function newDatabaseToken(): string {
  * never stored. Hashed in JavaScript (@noble/hashes) rather than with
  * `crypto.subtle.digest`: this runs on every request, and Node sends each
  * Web Crypto call to its thread pool, which costs ~50 times the hash of 43 bytes.
+ * A token is ASCII, where each character is its own UTF-8 byte: copied
+ * directly, since a `TextEncoder` call costs half the hash on this path.
  */
 export function storeIdOf(token: string): string {
-  return bytesToHex(sha256(encoder.encode(token)));
+  const bytes = new Uint8Array(token.length);
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (code > 0x7f) return bytesToHex(sha256(new TextEncoder().encode(token)));
+    bytes[i] = code;
+  }
+  return bytesToHex(sha256(bytes));
 }

@@ -149,6 +149,8 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
 
   let opening: Promise<Prepared> | undefined;
   let database: SqliteDatabaseLike | undefined;
+  /** Set once open: the calls skip an `await` per request. */
+  let statements: Prepared | undefined;
   let closed = false;
 
   type Prepared = ReturnType<typeof prepare>;
@@ -223,6 +225,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       }
       const prepared = prepare(db);
       database = db;
+      if (!closed) statements = prepared;
       return prepared;
     } catch (error) {
       if (ownsDatabase) db.close();
@@ -242,11 +245,11 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
 
   return {
     async create(session) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       q.insert.run(...sessionValues(session, millis));
     },
     async get(id, now) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       const row = q.select.get(id) as SessionRow | undefined;
       if (!row) return null;
       if (Number(row.expires) <= now) {
@@ -256,36 +259,36 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       return rowToSession(row);
     },
     async touch(id, expires, now, ifExpiresAtMost) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       return Number(q.touch.run(millis(expires), millis(now), id, millis(ifExpiresAtMost), millis(now)).changes) === 1;
     },
     async update(id, data, now) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       return Number(q.update.run(JSON.stringify(data), millis(now), id, millis(now)).changes) === 1;
     },
     async delete(id) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       q.delete.run(id);
     },
     async deleteByUser(userId) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       return Number(q.deleteByUser.run(userId).changes);
     },
     async listByUser(userId, now) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       return (q.listByUser.all(userId, millis(now)) as SessionRow[]).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       q.revoke.run(key, millis(expires), millis(revokedAt));
     },
     async revokedAt(key, now) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       const row = q.revokedAt.get(key, millis(now)) as { revoked_at: number } | undefined;
       return row ? Number(row.revoked_at) : null;
     },
     async prune(now) {
-      const q = await ready();
+      const q = statements ?? (await ready());
       let total = 0;
       for (const statement of [q.pruneSessions, q.pruneRevoked]) {
         for (;;) {
@@ -301,6 +304,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
     async close() {
       if (closed) return;
       closed = true;
+      statements = undefined;
       await opening?.catch(() => undefined);
       if (ownsDatabase) database?.close();
       database = undefined;

@@ -31,21 +31,35 @@ export function guardStore(store: Store, timeoutMs: number): Store {
     }
   }
 
+  const unavailable = (cause: unknown) => new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+
   function guard<T>(run: () => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      // A custom store may answer with a plain value or a thenable; a native promise passes through as is.
+      pending = Promise.resolve(run());
+    } catch (cause) {
+      return Promise.reject(unavailable(cause));
+    }
+    // One promise and one reaction per call: this wraps every store call of every request.
     return new Promise<T>((resolve, reject) => {
-      const call = { deadline: Date.now() + timeoutMs, fail: reject };
+      const call = { deadline: Date.now() + timeoutMs, fail: (cause: Error) => reject(unavailable(cause)) };
       inFlight.add(call);
       if (!sweeper) {
         sweeper = setInterval(sweep, Math.max(10, timeoutMs / 4));
         // Never keep a process alive just to watch the store (Node; a no-op elsewhere).
         (sweeper as { unref?: () => void }).unref?.();
       }
-      Promise.resolve()
-        .then(run)
-        .then(resolve, reject)
-        .finally(() => inFlight.delete(call));
-    }).catch((cause) => {
-      throw new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+      pending.then(
+        (value) => {
+          inFlight.delete(call);
+          resolve(value);
+        },
+        (cause: unknown) => {
+          inFlight.delete(call);
+          reject(unavailable(cause));
+        },
+      );
     });
   }
 

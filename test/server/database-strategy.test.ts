@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { memoryStore, type Store } from "../../src/server/index.ts";
+import { storeIdOf } from "../../src/server/session-token.ts";
 import { BASE, CookieJar, ORIGIN, createTestHandler, get, postJson, setCookies, signIn } from "./helpers.ts";
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
@@ -40,6 +41,12 @@ describe("database strategy", () => {
     expect(stored.map((row) => row.id)).toEqual([sha256(token)]);
     expect(JSON.stringify(stored)).not.toContain(token);
     expect(await (await auth.handler(get("/session", jar))).json()).toMatchObject({ user: { id: "user-1", name: "Ada Lovelace" } });
+  });
+
+  it("computes the store id as the SHA-256 hex of the token's UTF-8 bytes, for any text", () => {
+    for (const token of ["A".repeat(43), "abc_DEF-123", "", "ünïcode ✓ 🍪", "\u007f\u0080"]) {
+      expect(storeIdOf(token)).toBe(sha256(token));
+    }
   });
 
   it("touches the expiry at most once per updateAge, with a Set-Cookie only when it did", async () => {
@@ -275,7 +282,7 @@ describe("strategy migration (opt-in migrateFrom)", () => {
 describe("a store that is down", () => {
   function flakyStore() {
     const inner = memoryStore();
-    const state = { mode: "up" as "up" | "down" | "hang" };
+    const state = { mode: "up" as "up" | "down" | "hang" | "throw" | "thenable" };
     const store = new Proxy(inner, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
@@ -283,7 +290,11 @@ describe("a store that is down", () => {
         return (...args: unknown[]) => {
           if (state.mode === "down") return Promise.reject(new Error("ECONNREFUSED 127.0.0.1:5432"));
           if (state.mode === "hang") return new Promise(() => {});
-          return value.apply(target, args);
+          // A hand-written store that breaks its contract: throws before it returns a promise.
+          if (state.mode === "throw") throw new Error("driver blew up synchronously");
+          const result = value.apply(target, args) as Promise<unknown>;
+          // A hand-written store whose answers are thenables, not native promises.
+          return state.mode === "thenable" ? { then: (ok: (v: unknown) => void, fail: (e: unknown) => void) => void result.then(ok, fail) } : result;
         };
       },
     });
@@ -314,6 +325,18 @@ describe("a store that is down", () => {
     const response = await auth.handler(get("/session", jar));
     expect(response.status).toBe(503);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("a store method that throws instead of rejecting is a 503 too, and one answering with thenables works", async () => {
+    const { store, state } = flakyStore();
+    const { auth } = createTestHandler({ session: { strategy: "database" }, store });
+    const { jar } = await signIn(auth.handler);
+    state.mode = "throw";
+    const thrown = await auth.handler(get("/session", jar));
+    expect(thrown.status).toBe(503);
+    expect(await thrown.json()).toMatchObject({ error: "store_unavailable" });
+    state.mode = "thenable";
+    expect(await (await auth.handler(get("/session", jar))).json()).toMatchObject({ user: { id: "user-1" } });
   });
 
   it("sign-in fails closed too: 503 and no cookie", async () => {

@@ -137,6 +137,22 @@ describe("redisStore against a real server", () => {
     await store.close();
   });
 
+  it("refuses every call once closed, with its own client or the app's (which stays open)", async () => {
+    const session = storedSession({ userId: "closing" });
+    const own = redisStore({ url: REDIS.url }, { keyPrefix: freshPrefix() });
+    await own.create(session);
+    expect(await own.get(session.id, NOW)).toEqual(session);
+    await own.close();
+    await expect(own.get(session.id, NOW)).rejects.toThrow(/closed/);
+
+    const borrowed = redisStore({ client: adminClient() }, { keyPrefix: freshPrefix() });
+    await borrowed.create(session);
+    await borrowed.close();
+    await expect(borrowed.get(session.id, NOW)).rejects.toThrow(/closed/);
+    await expect(borrowed.touch(session.id, NOW + 2 * HOUR, NOW, Infinity)).rejects.toThrow(/closed/);
+    expect(await adminClient().ping()).toBe("PONG");
+  });
+
   it("Redis itself drops an expired session and its index", async () => {
     const keyPrefix = freshPrefix();
     const store = redisStore({ url: REDIS.url }, { keyPrefix, ttlGraceMs: 0 });
