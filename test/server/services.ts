@@ -58,9 +58,13 @@ export async function needService(target: Service, context: Pick<TestContext, "s
     probes.set(target, probe);
   }
   if (await probe) return;
-  const note = `${target.name} is not reachable at ${target.host}:${target.port}; start it with: ${target.start}`;
+  missing(`${target.name} is not reachable at ${target.host}:${target.port}; start it with: ${target.start}`, context);
+}
+
+/** Skips the test with `note`, or fails it on CI (`SESSIONPULSE_REQUIRE_SERVICES=1`), where nothing the tests need may be missing. */
+export function missing(note: string, context: Pick<TestContext, "skip">): never {
   if (process.env.SESSIONPULSE_REQUIRE_SERVICES === "1") throw new Error(`${note} (SESSIONPULSE_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
-  context.skip(note);
+  return context.skip(note);
 }
 
 /** A short random name part, so parallel runs against one server never share tables or keys. */

@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { sqliteStore } from "../../src/server/sqlite-store.ts";
 import type { Store } from "../../src/server/store.ts";
+import { missing } from "./services.ts";
 import { describeStoreConformance, storedSession } from "./store-conformance.ts";
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -34,15 +35,18 @@ describeStoreConformance("sqliteStore (file, node:sqlite)", freshStores(() => sq
 describeStoreConformance("sqliteStore (:memory:)", freshStores(() => sqliteStore({ path: ":memory:" })));
 describeStoreConformance("sqliteStore ({ database }: DatabaseSync)", freshStores(() => sqliteStore({ database: new DatabaseSync(":memory:") })));
 
-/** better-sqlite3 is an optional peer the project does not install; its path runs wherever it loads. */
+/**
+ * better-sqlite3 is an optional peer for users and a devDependency here
+ * (version 13: N-API prebuilds that load on the Node the tests run on, no build).
+ */
 const betterSqlite3 = import("better-sqlite3" as string).then(
   (module: { default: new (path: string) => import("../../src/server/sqlite-store.ts").SqliteDatabaseLike }) => module.default,
   (error: unknown) => error as Error,
 );
 async function needBetterSqlite3(context: { skip(note: string): never }) {
   const loaded = await betterSqlite3;
-  if (loaded instanceof Error) context.skip(`better-sqlite3 cannot be loaded here (${loaded.message.split("\n")[0]}); its path was not exercised`);
-  return loaded as Exclude<typeof loaded, Error>;
+  if (loaded instanceof Error) missing(`better-sqlite3 cannot be loaded here (${loaded.message.split("\n")[0]}); run npm ci`, context);
+  return loaded;
 }
 
 describe("with better-sqlite3", () => {
@@ -180,15 +184,20 @@ describe("sqliteStore on a file", () => {
   });
 
   it("names both drivers when the one asked for cannot load", async () => {
-    const loaded = await betterSqlite3;
-    const store = sqliteStore({ path: ":memory:", driver: "better-sqlite3" });
-    if (loaded instanceof Error) {
+    vi.resetModules();
+    vi.doMock("better-sqlite3", () => {
+      throw new Error("Could not locate the bindings file");
+    });
+    try {
+      const { sqliteStore: freshSqliteStore } = await import("../../src/server/sqlite-store.ts");
+      const store = freshSqliteStore({ path: ":memory:", driver: "better-sqlite3" });
       const error = await store.get("x", NOW).catch((caught: unknown) => caught as Error);
       expect(String(error)).toMatch(/node:sqlite/);
-      expect(String(error)).toMatch(/better-sqlite3/);
-    } else {
-      expect(await store.get("x", NOW)).toBeNull();
+      expect(String(error)).toMatch(/npm install better-sqlite3/);
+      await store.close();
+    } finally {
+      vi.doUnmock("better-sqlite3");
+      vi.resetModules();
     }
-    await store.close();
   });
 });
