@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi, type TestContext } from "vitest";
 import { sqliteStore } from "../../src/server/sqlite-store.ts";
 import type { Store } from "../../src/server/store.ts";
 import { missing } from "./services.ts";
@@ -43,7 +43,7 @@ const betterSqlite3 = import("better-sqlite3" as string).then(
   (module: { default: new (path: string) => import("../../src/server/sqlite-store.ts").SqliteDatabaseLike }) => module.default,
   (error: unknown) => error as Error,
 );
-async function needBetterSqlite3(context: { skip(note: string): never }) {
+async function needBetterSqlite3(context: Pick<TestContext, "skip">) {
   const loaded = await betterSqlite3;
   if (loaded instanceof Error) missing(`better-sqlite3 cannot be loaded here (${loaded.message.split("\n")[0]}); run npm ci`, context);
   return loaded;
