@@ -84,12 +84,34 @@ async function loadNodeSqlite(): Promise<NodeSqliteModule | undefined> {
 }
 
 /**
+ * Why this runtime cannot use this better-sqlite3, or undefined. From version
+ * 13 it ships binaries for N-API 10 (Node 22 and later), and on Node 20 (N-API 9)
+ * they load but crash the process at the first database they open: a
+ * segmentation fault, not an error anyone can catch.
+ */
+export function betterSqlite3Mismatch(betterSqlite3Version: string, napiVersion: number): string | undefined {
+  const major = Number.parseInt(betterSqlite3Version, 10);
+  if (!(major >= 13) || !(napiVersion < 10)) return undefined;
+  return `better-sqlite3 ${betterSqlite3Version} needs Node 22 or later (N-API 10) and would crash this runtime (N-API ${napiVersion}); on Node 20 install better-sqlite3@12`;
+}
+
+/**
  * better-sqlite3's constructor. Throws when it is installed but cannot load
- * (typically a native build for another Node ABI), so the error says why.
+ * (typically a native build for another Node ABI) or would crash this
+ * runtime, so the error says why.
  */
 async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
   const module = (await importOptional("better-sqlite3")) as { default?: unknown };
   if (typeof module.default !== "function") throw new Error("better-sqlite3 has no default export");
+  const napi = Number((globalThis as { process?: { versions?: { napi?: string } } }).process?.versions?.napi);
+  if (napi < 10) {
+    const manifest = (await importOptional("better-sqlite3/package.json", { with: { type: "json" } }).catch(() => undefined)) as
+      | { default?: { version?: unknown } }
+      | undefined;
+    const version = manifest?.default?.version;
+    const mismatch = typeof version === "string" ? betterSqlite3Mismatch(version, napi) : undefined;
+    if (mismatch) throw new Error(mismatch);
+  }
   return module.default as BetterSqlite3Constructor;
 }
 
@@ -106,7 +128,7 @@ async function openDatabase(path: string, driver: "auto" | "node:sqlite" | "bett
   } catch (cause) {
     throw new Error(
       "sqliteStore needs a SQLite driver: Node's built-in `node:sqlite` (Node >= 22.13 or 23.4) or the optional peer " +
-        "`better-sqlite3` (npm install better-sqlite3), or an open database passed as sqliteStore({ database }). " +
+        "`better-sqlite3` (npm install better-sqlite3; on Node 20 better-sqlite3@12), or an open database passed as sqliteStore({ database }). " +
         `better-sqlite3 failed to load: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );

@@ -6,8 +6,8 @@ import type { StoredSession } from "./store.js";
  * leave the import to Node at run time instead of failing on a peer the app
  * did not install.
  */
-export function importOptional(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+export function importOptional(specifier: string, options?: ImportCallOptions): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier, options);
 }
 
 /** Table names are identifiers, which cannot be query parameters: only a plain prefix is let in. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeEach, describe, expect, it, vi, type TestContext } from "vitest";
-import { sqliteStore } from "../../src/server/sqlite-store.ts";
+import { betterSqlite3Mismatch, sqliteStore } from "../../src/server/sqlite-store.ts";
 import type { Store } from "../../src/server/store.ts";
 import { missing } from "./services.ts";
 import { describeStoreConformance, storedSession } from "./store-conformance.ts";
@@ -181,6 +181,15 @@ describe("sqliteStore on a file", () => {
     (await import("node:fs")).mkdirSync(join(dir, "not-yet"));
     expect(await later.prune(NOW)).toBe(0);
     await later.close();
+  });
+
+  it("refuses better-sqlite3 13+ on a runtime below N-API 10 (it would segfault there), and only that", () => {
+    expect(betterSqlite3Mismatch("13.2.0", 9)).toMatch(/better-sqlite3 13\.2\.0 needs Node 22 or later .*N-API 9.*better-sqlite3@12/);
+    expect(betterSqlite3Mismatch("14.0.0-beta.1", 8)).toMatch(/needs Node 22/);
+    expect(betterSqlite3Mismatch("12.11.1", 9)).toBeUndefined();
+    expect(betterSqlite3Mismatch("13.2.0", 10)).toBeUndefined();
+    expect(betterSqlite3Mismatch("13.2.0", Number.NaN)).toBeUndefined();
+    expect(betterSqlite3Mismatch("not-a-version", 9)).toBeUndefined();
   });
 
   it("names both drivers when the one asked for cannot load", async () => {

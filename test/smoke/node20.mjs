@@ -60,6 +60,19 @@ await check("client without a DOM talks to the server", async () => {
   stop();
   client.destroy();
 });
+await check("the SQLite store explains a driver this runtime cannot run, instead of crashing", async () => {
+  const { sqliteStore } = await import("../../dist/server/sqlite.js");
+  const hasNodeSqlite = typeof process.getBuiltinModule === "function" && process.getBuiltinModule("node:sqlite") !== undefined;
+  const betterSqlite3 = JSON.parse(readFileSync(new URL("../../node_modules/better-sqlite3/package.json", import.meta.url), "utf8")).version;
+  const store = sqliteStore({ path: ":memory:", driver: hasNodeSqlite ? "node:sqlite" : "auto" });
+  if (hasNodeSqlite || Number(process.versions.napi) >= 10 || Number.parseInt(betterSqlite3, 10) < 13) {
+    assert.equal(await store.get("0".repeat(64), Date.now()), null);
+  } else {
+    // Node 20 with the devDependency better-sqlite3 13: its N-API 10 binary would segfault at `new Database`.
+    await assert.rejects(store.get("0".repeat(64), Date.now()), /better-sqlite3 13\.\d+\.\d+ needs Node 22 or later.*better-sqlite3@12/s);
+  }
+  await store.close();
+});
 await check("the React entry stays a client module", async () => {
   assert.ok(readFileSync(new URL("../../dist/react.js", import.meta.url), "utf8").startsWith('"use client";'));
 });
