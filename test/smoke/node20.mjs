@@ -1,7 +1,10 @@
 // Loads the built package on the system Node (20 on the project's machines)
 // and drives a full sign-in → session → sign-out round trip through it.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createSessionClient } from "../../dist/index.js";
 import { createSessionHandler, SessionConfigError } from "../../dist/server.js";
 
@@ -26,8 +29,16 @@ const call = (path, init = {}) =>
   auth.handler(new Request(`${origin}/api/auth${path}`, { ...init, headers: { cookie: cookieHeader(), origin, ...init.headers } })).then(keep);
 
 let passed = 0;
+let skipped = 0;
+/** A check returns a `skip(note)` when something it needs is missing here. */
+const skip = (note) => ({ skipped: note });
 async function check(name, run) {
-  await run();
+  const outcome = await run();
+  if (outcome?.skipped) {
+    skipped++;
+    console.log(`  SKIPPED ${name}: ${outcome.skipped}`);
+    return;
+  }
   passed++;
   console.log(`  ok ${name}`);
 }
@@ -73,7 +84,54 @@ await check("the SQLite store explains a driver this runtime cannot run, instead
   }
   await store.close();
 });
+await check("a database-strategy server on SQLite through better-sqlite3 12, the Node 20 driver", async () => {
+  const modulePath = process.env.SESSIONPULSE_NODE20_BETTER_SQLITE3;
+  if (!modulePath) {
+    const note = "SESSIONPULSE_NODE20_BETTER_SQLITE3 is not set; build it with: export SESSIONPULSE_NODE20_BETTER_SQLITE3=\"$(scripts/node20-better-sqlite3.sh)\"";
+    if (process.env.SESSIONPULSE_REQUIRE_SERVICES === "1") assert.fail(`${note} (SESSIONPULSE_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
+    return skip(note);
+  }
+  const Database = createRequire(import.meta.url)(modulePath);
+  const { sqliteStore } = await import("../../dist/server/sqlite.js");
+  const dir = mkdtempSync(join(tmpdir(), "sessionpulse-node20-"));
+  const store = sqliteStore({ database: new Database(join(dir, "sessions.db")) });
+  const server = createSessionHandler({
+    secret: "smoke-test-secret-0123456789abcdefghijkl",
+    session: { strategy: "database" },
+    store,
+    authorize: (credentials) => (credentials.password === "pw" ? { id: "u2", name: "Twenty" } : null),
+  });
+  const jar = new Map();
+  const send = (path, init = {}) => server.handler(new Request(`${origin}/api/auth${path}`, { ...init, headers: { cookie: [...jar].map(([n, v]) => `${n}=${v}`).join("; "), origin, ...init.headers } })).then((response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair.indexOf("=");
+      if (/Max-Age=0/.test(line)) jar.delete(pair.slice(0, eq));
+      else jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return response;
+  });
+  try {
+    const { csrfToken: token } = await (await send("/csrf")).json();
+    const signedIn = await send("/callback/credentials", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1" },
+      body: new URLSearchParams({ password: "pw", csrfToken: token }),
+    });
+    assert.equal(signedIn.status, 200);
+    assert.match(jar.get("authjs.session-token"), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal((await (await send("/session")).json()).user.name, "Twenty");
+    const [listed] = await (await send("/sessions")).json();
+    assert.equal(listed.current, true);
+    const revoked = await send("/sessions/revoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ csrfToken: token, all: true }) });
+    assert.equal(revoked.status, 200);
+    assert.equal(await (await send("/session")).json(), null);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 await check("the React entry stays a client module", async () => {
   assert.ok(readFileSync(new URL("../../dist/react.js", import.meta.url), "utf8").startsWith('"use client";'));
 });
-console.log(`node ${process.version}: ${passed} smoke checks passed`);
+console.log(`node ${process.version}: ${passed} smoke checks passed${skipped ? `, ${skipped} skipped` : ""}`);
