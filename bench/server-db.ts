@@ -32,7 +32,7 @@ import type { createSessionHandler as CreateSessionHandler, memoryStore as Memor
 import type { sqliteStore as SqliteStore } from "../src/server/sqlite-store.ts";
 import type { postgresStore as PostgresStore } from "../src/server/postgres-store.ts";
 import type { redisStore as RedisStore } from "../src/server/redis-store.ts";
-import { COOKIE_NAME, ORIGIN, footer, measure, median, positiveInt, runReport, signIn, versionOf } from "./support.ts";
+import { COOKIE_NAME, ORIGIN, benchSeed, footer, measure, median, positiveInt, runReport, seededRandom, shuffled, signIn, versionOf } from "./support.ts";
 
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
 const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 1500);
@@ -41,7 +41,7 @@ const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
 const WARMUP_MS = Math.min(500, WINDOW_MS);
 /** Requests in flight at once (BENCH_CONCURRENCY); 1 measures latency-bound throughput, more overlaps the store's round trips as a busy server does. */
 const CONCURRENCY = positiveInt(process.env.BENCH_CONCURRENCY, 1);
-const SEED = positiveInt(process.env.BENCH_SEED, Math.floor(Math.random() * 2 ** 31));
+const SEED = benchSeed();
 /** Only these stores (BENCH_STORES=redis,sqlite); all when unset. */
 const STORES = process.env.BENCH_STORES?.split(",").map((name) => name.trim()).filter(Boolean);
 const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -465,28 +465,6 @@ async function prepareRow(m: Modules, row: Row, backend: Backend): Promise<void>
   // Checked after measuring: the measured handler must not have written.
   const updatedAt = await backend.updatedAt(id);
   row.checkNoWrite = async () => ((await backend.updatedAt(id)) === updatedAt ? undefined : "the measured session's updated_at moved");
-}
-
-/** mulberry32: a small seeded generator, so the slice orders of a run can be replayed (BENCH_SEED). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates on a copy. */
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
 }
 
 const FETCH_FLOOR_HEADERS = { "content-type": "application/json", "cache-control": "private, no-store" };

@@ -5,13 +5,13 @@
  *
  * Run: `npm run build && npm run bench:server-jwt` (Node 26 runs this file by
  * type stripping). Knobs: BENCH_ROUNDS (default 5), BENCH_WINDOW_MS (default
- * 2000), BENCH_SLICE_MS (default 100).
+ * 2000), BENCH_SLICE_MS (default 100), BENCH_SEED (replays an order of slices).
  *
  * Method: c=1 (one request at a time, sequential awaits). Each round gives
  * every case a window of BENCH_WINDOW_MS, cut into slices of BENCH_SLICE_MS
- * (default 100) run round-robin (floor, young, reissue, authjs, floor, …, the
- * starting case rotated each round), so the noise of this shared 2-core
- * machine lands on all cases alike; a ratio is taken against the floor
+ * (default 100); each pass over the cases runs them in a new random order
+ * (seeded, BENCH_SEED), so the noise of this shared 2-core machine, and the
+ * effect of whichever case ran just before, lands on all cases alike; a ratio is taken against the floor
  * measured in the same round. Reported: median ops/s (min–max over rounds) and
  * the median (min–max) of the per-round ratios. It is a report, not a test: it
  * always exits 0 and prints MISSED next to a target it does not reach.
@@ -22,8 +22,9 @@ import Credentials from "@auth/core/providers/credentials";
 import { encode as authjsEncode } from "@auth/core/jwt";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import type { createSessionHandler as CreateSessionHandler } from "../src/server/index.ts";
-import { COOKIE_NAME, ORIGIN, footer, measure, median, positiveInt, runReport, sessionCookieOf, signIn, versionOf } from "./support.ts";
+import { COOKIE_NAME, ORIGIN, benchSeed, footer, measure, median, positiveInt, runReport, seededRandom, sessionCookieOf, shuffled, signIn, versionOf } from "./support.ts";
 
+const SEED = benchSeed();
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
 const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 2000);
 const SLICE_MS = Math.min(positiveInt(process.env.BENCH_SLICE_MS, 100), WINDOW_MS);
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     `node ${process.version} · jose ${versionOf("jose")} · @auth/core ${versionOf("@auth/core")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
   );
   console.log(
-    `c=1 (sequential awaits) · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} round-robin slices of ${SLICE_MS} ms, start rotated each round · warm-up ${WARMUP_MS} ms per case`,
+    `c=1 (sequential awaits) · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} slices of ${SLICE_MS} ms, in a new random order each pass (BENCH_SEED=${SEED}) · warm-up ${WARMUP_MS} ms per case`,
   );
   console.log(`load average at start: ${load0.map((v) => v.toFixed(2)).join(" ")}\n`);
 
@@ -220,11 +221,11 @@ async function main(): Promise<void> {
 
   const floorCase = cases[0]!;
   const ratios = new Map<string, number[]>(active.map((entry) => [entry.id, []]));
+  const random = seededRandom(SEED);
   for (let round = 0; round < ROUNDS; round++) {
-    const order = active.map((_, i) => active[(i + round) % active.length]!);
     const totals = new Map<string, { ops: number; ms: number }>(active.map((entry) => [entry.id, { ops: 0, ms: 0 }]));
     for (let slice = 0; slice < SLICES; slice++) {
-      for (const entry of order) {
+      for (const entry of shuffled(active, random)) {
         const { ops, ms } = await measure(entry.op, SLICE_MS);
         const total = totals.get(entry.id)!;
         total.ops += ops;
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
     }
     const floorOps = results.get("floor")!;
     for (const entry of active) ratios.get(entry.id)!.push(results.get(entry.id)! / floorOps);
-    console.log(`round ${round + 1}/${ROUNDS}: ${order.map((entry) => `${entry.id} ${Math.round(results.get(entry.id)!)}`).join(" · ")}`);
+    console.log(`round ${round + 1}/${ROUNDS}: ${active.map((entry) => `${entry.id} ${Math.round(results.get(entry.id)!)}`).join(" · ")}`);
   }
 
   const rows = cases.map((entry) => {

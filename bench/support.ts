@@ -46,6 +46,31 @@ export async function measure(op: () => Promise<void>, ms: number, concurrency =
   return { ops: count, ms: performance.now() - start };
 }
 
+/** BENCH_SEED, or a fresh random seed; printed by the benchmarks so a run's order can be replayed. */
+export const benchSeed = () => positiveInt(process.env.BENCH_SEED, 1 + Math.floor(Math.random() * (2 ** 31 - 1)));
+
+/** mulberry32: a small seeded generator, so the slice orders of a run can be replayed (BENCH_SEED). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates on a copy. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
 export function sessionCookieOf(response: Response): string | undefined {
   for (const line of response.headers.getSetCookie()) {
     if (line.startsWith(`${COOKIE_NAME}=`)) return line.slice(COOKIE_NAME.length + 1).split(";")[0];
