@@ -14,19 +14,24 @@ const auth = createSessionHandler({
   authorize: (credentials) => (credentials.password === "pw" ? { id: "u1", name: "Smoke" } : null),
 });
 
-const cookies = new Map();
-const cookieHeader = () => [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-const keep = (response) => {
-  for (const line of response.headers.getSetCookie()) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    if (/Max-Age=0/.test(line)) cookies.delete(pair.slice(0, eq));
-    else cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-  }
-  return response;
-};
-const call = (path, init = {}) =>
-  auth.handler(new Request(`${origin}/api/auth${path}`, { ...init, headers: { cookie: cookieHeader(), origin, ...init.headers } })).then(keep);
+/** A browser of one: keeps the cookies `handler` sets and sends them back on every call. */
+function browserOf(handler) {
+  const cookies = new Map();
+  const call = async (path, init = {}) => {
+    const cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const response = await handler(new Request(`${origin}/api/auth${path}`, { ...init, headers: { cookie, origin, ...init.headers } }));
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair.indexOf("=");
+      if (/Max-Age=0/.test(line)) cookies.delete(pair.slice(0, eq));
+      else cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return response;
+  };
+  return { cookies, call };
+}
+
+const { cookies, call } = browserOf(auth.handler);
 
 let passed = 0;
 let skipped = 0;
@@ -101,16 +106,7 @@ await check("a database-strategy server on SQLite through better-sqlite3 12, the
     store,
     authorize: (credentials) => (credentials.password === "pw" ? { id: "u2", name: "Twenty" } : null),
   });
-  const jar = new Map();
-  const send = (path, init = {}) => server.handler(new Request(`${origin}/api/auth${path}`, { ...init, headers: { cookie: [...jar].map(([n, v]) => `${n}=${v}`).join("; "), origin, ...init.headers } })).then((response) => {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (/Max-Age=0/.test(line)) jar.delete(pair.slice(0, eq));
-      else jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return response;
-  });
+  const { cookies: jar, call: send } = browserOf(server.handler);
   try {
     const { csrfToken: token } = await (await send("/csrf")).json();
     const signedIn = await send("/callback/credentials", {
