@@ -1,15 +1,13 @@
 import type { ResolvedConfig } from "./config.js";
-import { SessionServerError, type CookieRejection } from "./errors.js";
+import { SessionServerError } from "./errors.js";
 import { createJwtDecoder } from "./jwt-session.js";
 import type { RequestContext } from "./request-context.js";
-import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "./session-cookie.js";
+import { clearSessionCookie, readSessionCookie, refuseSessionCookie, writeSessionCookie } from "./session-cookie.js";
 import { claimsOf, shapeToken, toSession, userClaims } from "./session-shaping.js";
 import { DATABASE_TOKEN, newDatabaseToken, storeIdOf } from "./session-token.js";
 import type { Store, StoredSession } from "./store.js";
-import { iso, userAgentOf, type SessionListing, type SessionStrategy } from "./strategy.js";
+import { iso, seconds, userAgentOf, type SessionListing, type SessionStrategy } from "./strategy.js";
 import type { JWT } from "./types.js";
-
-const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** The row seen as a token, so the callbacks look the same whatever the strategy. */
 function tokenOf(row: StoredSession): JWT {
@@ -29,12 +27,6 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
   const jwt = createJwtDecoder(config);
   const ms = (secondsValue: number) => secondsValue * 1000;
 
-  function reject(context: RequestContext, reason: CookieRejection, clear = true): null {
-    config.logger.warn(reason, { path: context.url.pathname });
-    if (clear) clearSessionCookie(config, context);
-    return null;
-  }
-
   /** Latest expiry allowed: `maxAge` from now, never past the absolute lifetime. */
   const expiryFor = (now: number, createdAt: number) => Math.min(now + ms(config.maxAge), config.maxLifetime === undefined ? Infinity : createdAt + ms(config.maxLifetime));
 
@@ -47,31 +39,45 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
     return row;
   }
 
-  /** A valid JWT cookie arriving after a switch to the database strategy becomes a row (opt-in `migrateFrom: "jwt"`). */
-  async function migrate(context: RequestContext, value: string): Promise<StoredSession | null> {
+  /**
+   * A valid JWT cookie arriving after a switch to the database strategy becomes
+   * a row (opt-in `migrateFrom: "jwt"`). Without `refresh` the token is only
+   * read: the row would be useless without its cookie reaching the browser.
+   */
+  async function migrate(context: RequestContext, value: string, refresh: boolean): Promise<StoredSession | null> {
     const decoded = await jwt.decode(context, value);
-    if (!decoded.ok) return reject(context, decoded.reason);
+    if (!decoded.ok) return refuseSessionCookie(config, context, decoded.reason);
     const { token } = decoded;
-    if (token.sub === undefined) return reject(context, "token_claims");
+    if (token.sub === undefined) return refuseSessionCookie(config, context, "token_claims");
+    const createdAt = ms(token.auth_time ?? token.iat);
+    if (!refresh) {
+      return { id: token.sid ?? token.jti, userId: token.sub, data: userClaims(token), createdAt, updatedAt: ms(token.iat), expires: ms(token.exp), userAgent: null };
+    }
     config.logger.debug("session_migrated", { from: "jwt" });
-    return create(context, userClaims(token), token.sub, ms(token.auth_time ?? token.iat));
+    return create(context, userClaims(token), token.sub, createdAt);
   }
 
   /** The request's live session row, or null after clearing a bad or unknown cookie. */
-  async function read(context: RequestContext): Promise<StoredSession | null> {
+  async function read(context: RequestContext, refresh = true): Promise<StoredSession | null> {
     const cookie = readSessionCookie(config, context);
     if (cookie.kind === "absent") return null;
-    if (cookie.kind === "rejected") return reject(context, cookie.reason, cookie.clear);
+    if (cookie.kind === "rejected") return refuseSessionCookie(config, context, cookie.reason, cookie.clear);
     if (!DATABASE_TOKEN.test(cookie.value)) {
-      return config.migrateFrom === "jwt" ? migrate(context, cookie.value) : reject(context, "token_malformed");
+      return config.migrateFrom === "jwt" ? migrate(context, cookie.value, refresh) : refuseSessionCookie(config, context, "token_malformed");
     }
     const row = await store.get(storeIdOf(cookie.value), context.now);
-    if (!row) return reject(context, "session_unknown");
+    if (!row) return refuseSessionCookie(config, context, "session_unknown");
     if (config.maxLifetime !== undefined && context.now >= row.createdAt + ms(config.maxLifetime)) {
       await store.delete(row.id);
-      return reject(context, "session_lifetime_exceeded");
+      return refuseSessionCookie(config, context, "session_lifetime_exceeded");
     }
     return row;
+  }
+
+  /** Ends the session the request arrived with, if it has one of ours. */
+  async function endIncoming(context: RequestContext): Promise<void> {
+    const cookie = readSessionCookie(config, context);
+    if (cookie.kind === "present" && DATABASE_TOKEN.test(cookie.value)) await store.delete(storeIdOf(cookie.value));
   }
 
   async function mustRead(context: RequestContext): Promise<StoredSession> {
@@ -81,13 +87,13 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
   }
 
   return {
-    async current(context) {
-      const row = await read(context);
+    async current(context, { refresh = true } = {}) {
+      const row = await read(context, refresh);
       if (!row) return null;
       // Slide the expiry once `updateAge` has passed since it was last set; of concurrent requests only one writes.
       const extended = expiryFor(context.now, row.createdAt);
       const due = context.now + ms(config.maxAge - config.updateAge);
-      if (row.expires <= due && extended > row.expires && (await store.touch(row.id, extended, context.now, due))) {
+      if (refresh && row.expires <= due && extended > row.expires && (await store.touch(row.id, extended, context.now, due))) {
         row.expires = extended;
         row.updatedAt = context.now;
         const cookie = readSessionCookie(config, context);
@@ -117,15 +123,13 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
       const shaped = await shapeToken(config, initial, { user, trigger: "signIn" });
       if (!shaped.token) return false;
       // Never adopt the incoming session id (fixation): end it and mint a new one.
-      const previous = readSessionCookie(config, context);
-      if (previous.kind === "present" && DATABASE_TOKEN.test(previous.value)) await store.delete(storeIdOf(previous.value));
+      await endIncoming(context);
       await create(context, userClaims(shaped.token), String(user.id), context.now);
       return true;
     },
 
     async signOut(context) {
-      const cookie = readSessionCookie(config, context);
-      if (cookie.kind === "present" && DATABASE_TOKEN.test(cookie.value)) await store.delete(storeIdOf(cookie.value));
+      await endIncoming(context);
       clearSessionCookie(config, context);
     },
 

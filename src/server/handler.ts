@@ -16,8 +16,9 @@ export interface SessionHandler {
   handler: (request: Request) => Promise<Response>;
   /**
    * The session of an incoming request, for server rendering and API guards.
-   * Applies the same checks as `GET /session`; it cannot set cookies, so
-   * re-issuing stays with `GET /session`, which the client calls.
+   * Applies the same checks as `GET /session` but only reads: it cannot set
+   * cookies, so re-issuing, sliding the expiry and converting a cookie after a
+   * strategy switch stay with `GET /session`, which the client calls.
    */
   getSession: (request: Request) => Promise<Session | null>;
 }
@@ -88,7 +89,7 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
   }
 
   async function getSession(request: Request): Promise<Session | null> {
-    return deps.sessions.current(createRequestContext(config, request));
+    return deps.sessions.current(createRequestContext(config, request), { refresh: false });
   }
 
   return { handler, getSession };

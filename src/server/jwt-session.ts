@@ -1,16 +1,14 @@
 import type { ResolvedConfig } from "./config.js";
-import { SessionServerError, type CookieRejection } from "./errors.js";
+import { SessionServerError } from "./errors.js";
 import { decodeToken, encodeToken, type DecodeResult } from "./jwt-codec.js";
 import { createKeyring } from "./keys.js";
 import type { RequestContext } from "./request-context.js";
-import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "./session-cookie.js";
+import { clearSessionCookie, readSessionCookie, refuseSessionCookie, writeSessionCookie } from "./session-cookie.js";
 import { claimsOf, shapeToken, toSession } from "./session-shaping.js";
 import { DATABASE_TOKEN, storeIdOf } from "./session-token.js";
 import type { Store } from "./store.js";
-import { iso, type SessionStrategy } from "./strategy.js";
+import { iso, seconds, type SessionStrategy } from "./strategy.js";
 import type { JWT } from "./types.js";
-
-const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Deny-list key that revokes every token of a user signed in at or before the entry's time. */
 export const userRevocationKey = (userId: string) => `user:${userId}`;
@@ -35,12 +33,6 @@ export function createJwtDecoder(config: ResolvedConfig) {
 export function createJwtSessions(config: ResolvedConfig, store: Store | undefined): SessionStrategy {
   const decoder = createJwtDecoder(config);
 
-  function reject(context: RequestContext, reason: CookieRejection, clear = true): null {
-    config.logger.warn(reason, { path: context.url.pathname });
-    if (clear) clearSessionCookie(config, context);
-    return null;
-  }
-
   /** Latest `exp` allowed: `maxAge` from now, never past the absolute lifetime. */
   function expiryFor(nowSec: number, authTime: number): number {
     const idle = nowSec + config.maxAge;
@@ -57,33 +49,39 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
     return claims;
   }
 
-  /** A database session cookie arriving after a switch to JWT becomes a token (opt-in `migrateFrom: "database"`). */
-  async function migrate(context: RequestContext, value: string): Promise<{ token: JWT; primaryKey: boolean } | null> {
+  /**
+   * A database session cookie arriving after a switch to JWT becomes a token
+   * (opt-in `migrateFrom: "database"`). Without `refresh` the row is only read:
+   * converting it needs the new cookie to reach the browser.
+   */
+  async function migrate(context: RequestContext, value: string, refresh: boolean): Promise<{ token: JWT; primaryKey: boolean } | null> {
     const id = storeIdOf(value);
     const row = await store!.get(id, context.now);
-    if (!row) return reject(context, "session_unknown");
+    if (!row) return refuseSessionCookie(config, context, "session_unknown");
+    const claims = { ...row.data, auth_time: seconds(row.createdAt), sit: row.createdAt };
+    if (!refresh) return { token: { ...claims, iat: seconds(row.updatedAt), exp: seconds(row.expires), jti: id, sid: id }, primaryKey: true };
     await store!.delete(id);
-    const token = await issue(context, { ...row.data, sid: crypto.randomUUID(), auth_time: seconds(row.createdAt), sit: row.createdAt });
+    const token = await issue(context, { ...claims, sid: crypto.randomUUID() });
     config.logger.debug("session_migrated", { from: "database" });
     return { token, primaryKey: true };
   }
 
   /** The request's valid token, or null after clearing a bad cookie. Never throws for bad input. */
-  async function read(context: RequestContext): Promise<{ token: JWT; primaryKey: boolean } | null> {
+  async function read(context: RequestContext, refresh = true): Promise<{ token: JWT; primaryKey: boolean } | null> {
     const cookie = readSessionCookie(config, context);
     if (cookie.kind === "absent") return null;
-    if (cookie.kind === "rejected") return reject(context, cookie.reason, cookie.clear);
-    if (config.migrateFrom === "database" && DATABASE_TOKEN.test(cookie.value)) return migrate(context, cookie.value);
+    if (cookie.kind === "rejected") return refuseSessionCookie(config, context, cookie.reason, cookie.clear);
+    if (config.migrateFrom === "database" && DATABASE_TOKEN.test(cookie.value)) return migrate(context, cookie.value, refresh);
     const decoded = await decoder.decode(context, cookie.value);
-    if (!decoded.ok) return reject(context, decoded.reason);
+    if (!decoded.ok) return refuseSessionCookie(config, context, decoded.reason);
     const { token } = decoded;
     const authTime = token.auth_time ?? token.iat;
-    if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime) return reject(context, "session_lifetime_exceeded");
+    if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime) return refuseSessionCookie(config, context, "session_lifetime_exceeded");
     if (store) {
       const [sessionRevoked, userRevokedAt] = await Promise.all([store.revokedAt(token.sid ?? token.jti, context.now), token.sub === undefined ? null : store.revokedAt(userRevocationKey(token.sub), context.now)]);
       // Tokens without `sit` (minted by Auth.js) only know the second: one signed in during the revocation's second counts as revoked.
       const signedInAt = typeof token.sit === "number" ? token.sit : authTime * 1000;
-      if (sessionRevoked !== null || (userRevokedAt !== null && signedInAt <= userRevokedAt)) return reject(context, "session_revoked");
+      if (sessionRevoked !== null || (userRevokedAt !== null && signedInAt <= userRevokedAt)) return refuseSessionCookie(config, context, "session_revoked");
     }
     return decoded;
   }
@@ -94,8 +92,8 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
   }
 
   return {
-    async current(context) {
-      const found = await read(context);
+    async current(context, { refresh = true } = {}) {
+      const found = await read(context, refresh);
       if (!found) return null;
       const shaped = await shapeToken(config, found.token, {});
       if (!shaped.token) {
@@ -103,7 +101,7 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
         return null;
       }
       let token = shaped.token;
-      if (seconds(context.now) - token.iat >= config.updateAge || shaped.changed || !found.primaryKey) {
+      if (refresh && (seconds(context.now) - token.iat >= config.updateAge || shaped.changed || !found.primaryKey)) {
         try {
           token = await issue(context, token);
         } catch (error) {

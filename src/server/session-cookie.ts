@@ -1,6 +1,6 @@
 import { readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "./cookie-chunks.js";
 import type { ResolvedConfig } from "./config.js";
-import { SessionServerError } from "./errors.js";
+import { SessionServerError, type CookieRejection } from "./errors.js";
 import type { RequestContext } from "./request-context.js";
 import { serializeClearedCookie, serializeCookie } from "./set-cookie.js";
 
@@ -37,6 +37,13 @@ export function writeSessionCookie(config: ResolvedConfig, context: RequestConte
   for (const name of presentSessionNames(context)) {
     if (!kept.has(name)) context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
   }
+}
+
+/** Logs why the request's session cookie is refused and, unless told not to, queues its removal; answers null (no session). */
+export function refuseSessionCookie(config: ResolvedConfig, context: RequestContext, reason: CookieRejection, clear = true): null {
+  config.logger.warn(reason, { path: context.url.pathname });
+  if (clear) clearSessionCookie(config, context);
+  return null;
 }
 
 /** Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent. */

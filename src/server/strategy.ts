@@ -8,8 +8,12 @@ export type RevokeTarget = { id: string } | { all: true };
 
 /** What the routes ask of a session strategy (JWT or database). */
 export interface SessionStrategy {
-  /** `GET /session`: the public session, refreshing its expiry when due. Bad cookies: null and cleared. */
-  current(context: RequestContext): Promise<Session | null>;
+  /**
+   * `GET /session`: the public session, refreshing its expiry when due. Bad cookies: null and cleared.
+   * With `refresh: false` (for callers whose answer cannot carry cookies) it only reads: no
+   * re-issue, no sliding write, no strategy migration, whose new cookie would be lost.
+   */
+  current(context: RequestContext, options?: { refresh?: boolean }): Promise<Session | null>;
   /** `POST /session`: the callbacks with `trigger: "update"`. */
   update(context: RequestContext, data: unknown): Promise<Session>;
   /** Mints a new session (never reuses the incoming one: no fixation). False when the `jwt` callback refused. */
@@ -22,6 +26,9 @@ export interface SessionStrategy {
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Whole seconds since epoch, as JWT claims count time. */
+export const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** The `User-Agent` a session row records, bounded so a hostile header cannot bloat the store. */
 export const userAgentOf = (context: RequestContext) => context.request.headers.get("user-agent")?.slice(0, 512) ?? null;

@@ -279,6 +279,45 @@ describe("strategy migration (opt-in migrateFrom)", () => {
   });
 });
 
+describe("getSession only reads (its answer carries no cookie)", () => {
+  const page = (jar: CookieJar) => new Request(`${ORIGIN}/dashboard`, { headers: { cookie: jar.header() } });
+
+  it("a database session at a JWT server with migrateFrom database stays in the store until GET /session converts it", async () => {
+    const store = memoryStore();
+    const { jar } = await signIn(createTestHandler({ session: { strategy: "database" }, store }).auth.handler);
+    const jwtServer = createTestHandler({ session: { migrateFrom: "database" }, store });
+    // Server rendering twice: each sees the session, neither ends the row the browser still points at.
+    expect(await jwtServer.auth.getSession(page(jar))).toMatchObject({ user: { id: "user-1", email: "ada@example.com" } });
+    expect(await jwtServer.auth.getSession(page(jar))).toMatchObject({ user: { id: "user-1" } });
+    expect(store.size).toBe(1);
+    const response = await jwtServer.auth.handler(get("/session", jar));
+    expect(await response.json()).toMatchObject({ user: { id: "user-1" } });
+    expect(store.size).toBe(0);
+  });
+
+  it("a JWT cookie at a database server with migrateFrom jwt makes no row", async () => {
+    const { jar } = await signIn(createTestHandler().auth.handler);
+    const store = memoryStore();
+    const dbServer = createTestHandler({ session: { strategy: "database", migrateFrom: "jwt" }, store });
+    expect(await dbServer.auth.getSession(page(jar))).toMatchObject({ user: { id: "user-1", email: "ada@example.com" } });
+    expect(await dbServer.auth.getSession(page(jar))).toMatchObject({ user: { id: "user-1" } });
+    expect(store.size).toBe(0);
+  });
+
+  it("does not slide a database session's expiry: the next GET /session does, with its cookie", async () => {
+    const { auth, clock, inner, writes } = databaseHandler();
+    const { jar } = await signIn(auth.handler);
+    clock.advance(700);
+    const [before] = await inner.listByUser("user-1", clock.now());
+    expect(await auth.getSession(page(jar))).toMatchObject({ user: { id: "user-1" } });
+    expect(writes.touch).toBe(0);
+    expect((await inner.listByUser("user-1", clock.now()))[0]!.expires).toBe(before!.expires);
+    const due = await auth.handler(get("/session", jar));
+    expect(writes.touch).toBe(1);
+    expect(setCookies(due).has("authjs.session-token")).toBe(true);
+  });
+});
+
 describe("a store that is down", () => {
   function flakyStore() {
     const inner = memoryStore();
