@@ -1,6 +1,6 @@
 import { SessionConfigError } from "./errors.js";
 import { cookieNames, type CookieNames } from "./cookie-names.js";
-import type { Store } from "./store.js";
+import { STORE_METHODS, type Store } from "./store.js";
 import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
 
 const DAY = 86_400;
@@ -103,9 +103,8 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
   const strategy = session.strategy ?? "jwt";
   if (strategy !== "jwt" && strategy !== "database") fail(`session.strategy must be "jwt" or "database", got ${JSON.stringify(strategy)}`);
   const store = config.store;
-  const storeMethods = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt"] as const;
-  if (store !== undefined && (store === null || typeof store !== "object" || storeMethods.some((method) => typeof store[method] !== "function"))) {
-    fail(`store must implement the Store interface (${storeMethods.join(", ")})`);
+  if (store !== undefined && (store === null || typeof store !== "object" || STORE_METHODS.some((method) => typeof store[method] !== "function"))) {
+    fail(`store must implement the Store interface (${STORE_METHODS.join(", ")})`);
   }
   if (strategy === "database" && !store) fail('session.strategy "database" needs a `store`, e.g. sqliteStore({ path: "sessions.db" })');
   const migrateFrom = session.migrateFrom;

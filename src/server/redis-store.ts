@@ -1,5 +1,5 @@
 import type { Store, StoredSession } from "./store.js";
-import { importOptional } from "./store-support.js";
+import { importOptional, integerMillis } from "./store-support.js";
 
 /** An ioredis client (`Redis`): the store sends raw commands through `call`. */
 export interface IORedisLike {
@@ -148,7 +148,7 @@ local e = redis.call('HGET', KEYS[1], 'e')
 if not e then return 0 end
 e = tonumber(e)
 if e <= tonumber(ARGV[2]) then return 0 end
-if ARGV[3] ~= 'inf' and e > tonumber(ARGV[3]) then return 0 end
+if e > tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], 'e', ARGV[1], 'm', ARGV[2])
 local ttl = tonumber(ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -238,11 +238,8 @@ end
 return 0
 `);
 
-/** Integer ms as Redis and Lua read them; `±Infinity` and fractions are clamped. */
-function ms(value: number): string {
-  if (Number.isNaN(value)) throw new TypeError("redisStore: a time is NaN");
-  return String(Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value))));
-}
+/** Integer ms as Redis and Lua read them, clamped as the SQL stores clamp theirs. */
+const ms = (value: number) => String(integerMillis(value, "redisStore"));
 
 /** `SCAN MATCH` reads glob syntax: a prefix is matched literally. */
 function globEscape(text: string): string {
@@ -341,11 +338,12 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     return String(Math.max(1, Math.ceil(Math.min(expires, Number.MAX_SAFE_INTEGER) - from) + grace));
   }
 
-  function toSession(id: string, fields: unknown[]): StoredSession {
+  /** A row from its fields `d c m e a` (as HMGET and the listing script return them). */
+  function toSession(id: string, userId: string, fields: unknown[]): StoredSession {
     const [d, c, m, e, a] = fields as [string, string, string, string, string | null];
     return {
       id,
-      userId: "",
+      userId,
       data: JSON.parse(d) as Record<string, unknown>,
       createdAt: Number(c),
       updatedAt: Number(m),
@@ -379,16 +377,13 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       const fields = (await run(["HMGET", sessionPrefix + id, "u", "d", "c", "m", "e", "a"])) as (string | null)[];
       const [u, ...rest] = fields;
       if (u === null || u === undefined) return null;
-      const session = toSession(id, rest);
+      const session = toSession(id, u, rest);
       // Redis drops the key a grace period later; until then the stored expiry decides.
-      if (session.expires <= now) return null;
-      session.userId = u;
-      return session;
+      return session.expires <= now ? null : session;
     },
     async touch(id, expires, now, ifExpiresAtMost) {
       const run = send ?? (await commands());
-      const limit = ifExpiresAtMost === Infinity ? "inf" : ms(ifExpiresAtMost);
-      return (await TOUCH.run(run, [sessionPrefix + id], [ms(expires), ms(now), limit, ttl(expires, now), userPrefix, id])) === 1;
+      return (await TOUCH.run(run, [sessionPrefix + id], [ms(expires), ms(now), ms(ifExpiresAtMost), ttl(expires, now), userPrefix, id])) === 1;
     },
     async update(id, data, now) {
       const run = send ?? (await commands());
@@ -405,7 +400,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     async listByUser(userId, now) {
       const run = send ?? (await commands());
       const rows = (await LIST_BY_USER.run(run, [userPrefix + userId], [sessionPrefix, ms(now), userId])) as unknown[][];
-      return rows.map(([id, ...fields]) => ({ ...toSession(String(id), fields), userId }));
+      return rows.map(([id, ...fields]) => toSession(String(id), userId, fields));
     },
     async revokeToken(key, expires, revokedAt) {
       const run = send ?? (await commands());

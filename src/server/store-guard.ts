@@ -1,7 +1,5 @@
 import { SessionServerError } from "./errors.js";
-import type { Store } from "./store.js";
-
-const METHODS = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt", "prune", "close"] as const;
+import { STORE_METHODS, type Store } from "./store.js";
 
 /**
  * The store as the handler uses it: every call bounded by `timeoutMs` and every
@@ -63,8 +61,8 @@ export function guardStore(store: Store, timeoutMs: number): Store {
     });
   }
 
-  const guarded = {} as Record<(typeof METHODS)[number], unknown>;
-  for (const method of METHODS) {
+  const guarded = {} as Record<(typeof STORE_METHODS)[number], unknown>;
+  for (const method of STORE_METHODS) {
     guarded[method] = (...args: unknown[]) => guard(() => (store[method] as (...a: unknown[]) => Promise<unknown>)(...args));
   }
   return guarded as Store;

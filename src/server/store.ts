@@ -54,3 +54,6 @@ export interface Store {
   prune(now: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Every method of {@link Store}: what `createSessionHandler` checks a store for, and what its guard wraps. */
+export const STORE_METHODS = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt", "prune", "close"] as const satisfies readonly (keyof Store)[];

@@ -394,6 +394,9 @@ describe("configuration", () => {
     expect(() => createTestHandler({ session: { migrateFrom: "jwt" } })).toThrow(/other strategy/);
     expect(() => createTestHandler({ session: { migrateFrom: "database" } })).toThrow(/needs the `store`/);
     expect(() => createTestHandler({ store: {} as Store })).toThrow(/Store interface/);
+    // Every method of the interface, including the two only the app calls.
+    const { prune: _prune, ...withoutPrune } = memoryStore();
+    expect(() => createTestHandler({ store: withoutPrune as unknown as Store })).toThrow(/Store interface.*prune/);
   });
 });
 

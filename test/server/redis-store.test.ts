@@ -153,6 +153,16 @@ describe("redisStore against a real server", () => {
     expect(await adminClient().ping()).toBe("PONG");
   });
 
+  it("runs its scripts again after Redis forgot them (a restart, SCRIPT FLUSH)", async () => {
+    const store = redisStore({ url: REDIS.url }, { keyPrefix: freshPrefix() });
+    const session = storedSession({ userId: "flushed", updatedAt: NOW, expires: NOW + HOUR });
+    await store.create(session);
+    await adminClient().script("FLUSH");
+    expect(await store.touch(session.id, NOW + 2 * HOUR, NOW + 1000, NOW + HOUR)).toBe(true);
+    expect((await store.get(session.id, NOW + 1000))?.expires).toBe(NOW + 2 * HOUR);
+    await store.close();
+  });
+
   it("Redis itself drops an expired session and its index", async () => {
     const keyPrefix = freshPrefix();
     const store = redisStore({ url: REDIS.url }, { keyPrefix, ttlGraceMs: 0 });
