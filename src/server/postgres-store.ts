@@ -119,6 +119,8 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
   let pool: PgPoolLike | undefined = options.pool;
   let creating: Promise<PgPoolLike> | undefined;
   let migrated: Promise<void> | undefined;
+  /** The pool once its tables exist: queries then skip two awaits per call. */
+  let live: PgPoolLike | undefined;
   let closed = false;
 
   async function createPool(): Promise<PgPoolLike> {
@@ -209,11 +211,12 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       throw error;
     });
     await migrated;
+    if (!closed) live = target;
     return target;
   }
 
   async function query(text: string, values: unknown[]): Promise<PgQueryResult> {
-    const target = await ready();
+    const target = live ?? (await ready());
     // `pool.query` checks a connection out and back in (destroying it on error), so nothing leaks.
     return target.query({ text, values, query_timeout: queryTimeoutMs });
   }
@@ -303,6 +306,7 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
     async close() {
       if (closed) return;
       closed = true;
+      live = undefined;
       await migrated?.catch(() => undefined);
       if (!ownsPool) return;
       const created = pool ?? (await creating?.catch(() => undefined));

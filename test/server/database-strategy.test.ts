@@ -117,6 +117,18 @@ describe("database strategy", () => {
     expect(inner.size).toBe(0);
   });
 
+  it("ends sessions made before maxLifetime was lowered: refused, logged and deleted", async () => {
+    const store = memoryStore();
+    const before = createTestHandler({ session: { strategy: "database", maxAge: 3600, updateAge: 600 }, store });
+    const { jar } = await signIn(before.auth.handler);
+    // Same store, now with a 10-minute lifetime; the row (made without one) still expires in an hour.
+    const after = createTestHandler({ session: { strategy: "database", maxAge: 3600, updateAge: 600, maxLifetime: 600 }, store });
+    after.clock.advance(601);
+    expect(await (await after.auth.handler(get("/session", jar))).json()).toBeNull();
+    expect(after.log.entries.map((entry) => entry.code)).toContain("session_lifetime_exceeded");
+    expect(store.size).toBe(0);
+  });
+
   it("sign-out deletes the row; the old cookie replayed is refused", async () => {
     const { auth, inner } = databaseHandler();
     const { jar, csrfToken } = await signIn(auth.handler);
@@ -148,6 +160,27 @@ describe("database strategy", () => {
     const updated = await auth.handler(postJson("/session", { csrfToken, data: { theme: "dark" } }, jar));
     expect(await updated.json()).toMatchObject({ theme: "dark" });
     expect(await (await auth.handler(get("/session", jar))).json()).toMatchObject({ theme: "dark" });
+  });
+
+  it("an update racing a sign-out elsewhere answers 401 and writes nothing back", async () => {
+    let deleteDuringUpdate: (() => Promise<void>) | undefined;
+    const { auth, inner, writes } = databaseHandler({
+      callbacks: {
+        // The session ends (another tab signs out) between the read and the write of this update.
+        jwt: async ({ token, trigger }) => {
+          if (trigger === "update") await deleteDuringUpdate?.();
+          return token;
+        },
+      },
+    });
+    const { jar, csrfToken } = await signIn(auth.handler);
+    const [row] = await inner.listByUser("user-1", Date.UTC(2026, 10, 28, 12));
+    deleteDuringUpdate = () => inner.delete(row!.id);
+    const response = await auth.handler(postJson("/session", { csrfToken, data: { theme: "dark" } }, jar));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: "unauthenticated" });
+    expect(writes.update).toBe(1);
+    expect(inner.size).toBe(0);
   });
 });
 
@@ -182,12 +215,12 @@ describe("listing and revoking sessions", () => {
   });
 
   it("sign out everywhere ends every session of the user, and only theirs", async () => {
-    const { auth, laptop, phone } = await twoDevices();
-    const otherUser = createTestHandler();
-    void otherUser;
+    const { auth, laptop, phone, inner, clock } = await twoDevices();
+    await inner.create({ id: "e".repeat(64), userId: "user-2", data: {}, createdAt: clock.now(), updatedAt: clock.now(), expires: clock.now() + 3600_000, userAgent: null });
     const response = await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, all: true }, laptop.jar));
     expect(setCookies(response).get("authjs.session-token")).toBe("");
     for (const device of [laptop, phone]) expect(await (await auth.handler(get("/session", device.jar))).json()).toBeNull();
+    expect(await inner.get("e".repeat(64), clock.now())).not.toBeNull();
   });
 
   it("cannot revoke a session of another user: 404, nothing deleted", async () => {
