@@ -2,7 +2,6 @@
 export interface CookieNames {
   sessionToken: string;
   csrfToken: string;
-  callbackUrl: string;
 }
 
 /**
@@ -14,6 +13,5 @@ export function cookieNames(prefix: string, secure: boolean): CookieNames {
   return {
     sessionToken: `${secure ? "__Secure-" : ""}${prefix}.session-token`,
     csrfToken: `${secure ? "__Host-" : ""}${prefix}.csrf-token`,
-    callbackUrl: `${secure ? "__Secure-" : ""}${prefix}.callback-url`,
   };
 }

@@ -6,7 +6,7 @@ import { createDatabaseSessions } from "./database-session.js";
 import { createJwtSessions } from "./jwt-session.js";
 import { guardStore } from "./store-guard.js";
 import { createRequestContext, type RequestContext } from "./request-context.js";
-import { jsonResponse } from "./responses.js";
+import { JSON_HEADERS, jsonResponse } from "./responses.js";
 import { routes, type RouteDeps } from "./routes.js";
 import type { SessionHandlerConfig } from "./types.js";
 
@@ -34,7 +34,7 @@ function errorResponse(config: ResolvedConfig, context: RequestContext | undefin
     config.logger.warn(known.code, details);
   }
   const body = { error: known.code, message: known.message };
-  if (!context) return new Response(JSON.stringify(body), { status: known.status, headers: { "content-type": "application/json", "cache-control": "private, no-store" } });
+  if (!context) return new Response(JSON.stringify(body), { status: known.status, headers: JSON_HEADERS });
   const response = jsonResponse(context, body, known.status);
   if (known.code === "store_unavailable") response.headers.set("retry-after", "5");
   if (known.code === "method_not_allowed") {

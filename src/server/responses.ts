@@ -1,5 +1,11 @@
 import type { RequestContext } from "./request-context.js";
 
+/** Session answers are per user: no shared cache may keep them. */
+const CACHE_CONTROL = "private, no-store";
+
+/** The headers of every JSON answer. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json", "cache-control": CACHE_CONTROL });
+
 /**
  * A JSON response carrying the request's queued cookies. Session answers are
  * per user and must never be stored by a shared cache.
@@ -12,11 +18,9 @@ export function jsonResponse(context: RequestContext, body: unknown, status = 20
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json", "cache-control": "private, no-store" });
-
 /** A redirect carrying the request's queued cookies. */
 export function redirectResponse(context: RequestContext, location: string): Response {
-  const headers = new Headers({ location, "cache-control": "private, no-store" });
+  const headers = new Headers({ location, "cache-control": CACHE_CONTROL });
   for (const cookie of context.setCookies) headers.append("set-cookie", cookie);
   return new Response(null, { status: 302, headers });
 }
