@@ -2,11 +2,9 @@ import pg from "pg";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { postgresStore, type PgPoolLike } from "../../src/server/postgres-store.ts";
 import type { Store } from "../../src/server/store.ts";
-import { describeStoreConformance, storedSession } from "./store-conformance.ts";
+import { HOUR, NOW, describeStoreConformance, storedSession } from "./store-conformance.ts";
 import { needService, POSTGRES, runId, tcpRelay } from "./services.ts";
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const HOUR = 3_600_000;
 
 // Every table this run creates starts with this, so parallel runs on one server never meet.
 const RUN = `sp${runId()}_`;

@@ -2,11 +2,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { redisStore, type RedisClientLike } from "../../src/server/redis-store.ts";
 import type { Store } from "../../src/server/store.ts";
-import { describeStoreConformance, storedSession } from "./store-conformance.ts";
+import { HOUR, NOW, describeStoreConformance, storedSession } from "./store-conformance.ts";
 import { needService, REDIS, runId, tcpRelay } from "./services.ts";
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const HOUR = 3_600_000;
 
 // Every key this run writes starts with this, so parallel runs on one server never meet.
 const RUN = `sessionpulse-test:${runId()}:`;

@@ -1,9 +1,9 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessionHandler, type Store } from "../../src/server/index.ts";
+import type { Store } from "../../src/server/index.ts";
 import { postgresStore } from "../../src/server/postgres-store.ts";
 import { redisStore } from "../../src/server/redis-store.ts";
-import { CookieJar, SECRET, demoUser, get, manualClock, postJson, signIn } from "./helpers.ts";
+import { CookieJar, createTestHandler, get, manualClock, postJson, signIn } from "./helpers.ts";
 import { POSTGRES, REDIS, needService, runId } from "./services.ts";
 
 const stores: Store[] = [];
@@ -23,14 +23,7 @@ function twoNodes(strategy: "jwt" | "database", openStore: () => Store) {
   const node = () => {
     const store = openStore();
     stores.push(store);
-    return createSessionHandler({
-      secret: SECRET,
-      clock: clock.now,
-      logger: {},
-      session: { strategy, maxAge: 3600, updateAge: 600 },
-      store,
-      authorize: (credentials) => (credentials.password === "correct horse" ? demoUser : null),
-    });
+    return createTestHandler({ clock: clock.now, session: { strategy, maxAge: 3600, updateAge: 600 }, store }).auth;
   };
   return { a: node(), b: node(), clock };
 }

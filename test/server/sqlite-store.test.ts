@@ -6,10 +6,8 @@ import { afterAll, beforeEach, describe, expect, it, vi, type TestContext } from
 import { betterSqlite3Mismatch, sqliteStore } from "../../src/server/sqlite-store.ts";
 import type { Store } from "../../src/server/store.ts";
 import { missing } from "./services.ts";
-import { describeStoreConformance, storedSession } from "./store-conformance.ts";
+import { HOUR, NOW, describeStoreConformance, storedSession } from "./store-conformance.ts";
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), "sessionpulse-sqlite-"));
 let files = 0;
 const freshPath = () => join(dir, `sessions-${++files}.db`);

@@ -1,8 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { Store, StoredSession } from "../../src/server/store.ts";
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const HOUR = 3_600_000;
+/** The time every store test runs at, and an hour: shared so the suites agree. */
+export const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+export const HOUR = 3_600_000;
 
 let sequence = 0;
 /** A session row; ids look like the handler's (64 hex chars), unique per call. */
