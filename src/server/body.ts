@@ -27,17 +27,22 @@ async function readText(request: Request): Promise<string> {
     }
     parts.push(value);
   }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(concatBytes(parts, size));
+  } catch {
+    throw new SessionServerError("body_malformed", "request body is not UTF-8");
+  }
+}
+
+/** The parts joined into one array of `size` bytes (their total). */
+export function concatBytes(parts: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {
     bytes.set(part, offset);
     offset += part.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new SessionServerError("body_malformed", "request body is not UTF-8");
-  }
+  return bytes;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from "./body.js";
+import { MAX_BODY_BYTES, concatBytes } from "./body.js";
 
 /** The parts of `node:http`'s `IncomingMessage` the adapter reads (typed here so the server needs no Node types). */
 export interface NodeRequestLike extends AsyncIterable<unknown> {
@@ -32,14 +32,7 @@ async function readBody(request: NodeRequestLike): Promise<Uint8Array<ArrayBuffe
     // exactly 64 KB of a truncated body that still parses (a form cut mid-field).
     if (size > MAX_BODY_BYTES) break;
   }
-  if (size === 0) return undefined;
-  const body = new Uint8Array(chunks.reduce((total, part) => total + part.byteLength, 0));
-  let offset = 0;
-  for (const part of chunks) {
-    body.set(part, offset);
-    offset += part.byteLength;
-  }
-  return body;
+  return size === 0 ? undefined : concatBytes(chunks, size);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Session } from "../shared/session.js";
 import type { ResolvedConfig } from "./config.js";
 import { SessionServerError } from "./errors.js";
 import type { JWT, User } from "./types.js";
+import { iso } from "./strategy.js";
 
 /** Claims the server owns; whatever a callback does to them is undone. */
 const RESERVED = ["iat", "exp", "jti", "sid", "auth_time", "sit"] as const;
@@ -60,7 +61,7 @@ export function toSession(config: ResolvedConfig, token: JWT, params: { trigger?
   if (token.name !== undefined) user.name = token.name;
   if (token.email !== undefined) user.email = token.email;
   if (token.picture !== undefined) user.image = token.picture;
-  const session: Session = { user, expires: new Date(token.exp * 1000).toISOString() };
+  const session: Session = { user, expires: iso(token.exp * 1000) };
   const callback = config.callbacks.session;
   if (!callback) return session;
   return runCallback("session", () => callback({ session, token, ...params }));
