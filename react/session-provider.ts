@@ -21,14 +21,15 @@ export type SessionProviderProps = { children?: ReactNode } & (
  * ```
  */
 export function SessionProvider(props: SessionProviderProps) {
-  const [client] = useState(() => props.client ?? createSessionClient({ ...props, initialSession: props.session }));
-  const owned = client !== props.client;
+  // Ownership is decided once, at creation: a `client` prop (the first or a swapped one) is the caller's and never destroyed here.
+  const [first] = useState(() => ({ client: props.client ?? createSessionClient({ ...props, initialSession: props.session }), owned: !props.client }));
+  const client = props.client ?? first.client;
   const pendingDestroy = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
-    if (!owned) return;
+    if (!first.owned) return;
     // Destroy a tick after unmount: Strict Mode's simulated unmount is followed by a remount that cancels it.
     clearTimeout(pendingDestroy.current);
-    return () => void (pendingDestroy.current = setTimeout(() => client.destroy(), 0));
-  }, [client, owned]);
+    return () => void (pendingDestroy.current = setTimeout(() => first.client.destroy(), 0));
+  }, [first]);
   return createElement(SessionClientContext.Provider, { value: client }, props.children);
 }

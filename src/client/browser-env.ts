@@ -5,6 +5,7 @@ import type { ClientEnv } from "./env.js";
 // in Node, workers and server rendering without a DOM.
 const doc = (): Document | undefined => (typeof document === "undefined" ? undefined : document);
 const win = (): Window | undefined => (typeof window === "undefined" ? undefined : window);
+const isVisible = () => doc()?.visibilityState !== "hidden";
 
 function listen(target: EventTarget | undefined, types: string[], listener: () => void): () => void {
   types.forEach((type) => target?.addEventListener(type, listener));
@@ -23,10 +24,9 @@ export function browserEnv(): ClientEnv {
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     random: Math.random,
     fetch: (input, init) => fetch(input, init),
-    isVisible: () => doc()?.visibilityState !== "hidden",
+    isVisible,
     onFocus(listener) {
-      const onVisible = () => doc()?.visibilityState !== "hidden" && listener();
-      const stopDoc = listen(doc(), ["visibilitychange"], onVisible);
+      const stopDoc = listen(doc(), ["visibilitychange"], () => isVisible() && listener());
       const stopWin = listen(win(), ["focus"], listener);
       return () => (stopDoc(), stopWin());
     },
@@ -44,8 +44,9 @@ export function browserEnv(): ClientEnv {
       if (!locks) return task();
       return locks.request(name, () => {
         const result = task();
+        let timer: ReturnType<typeof setTimeout> | undefined;
         // Release the lock after maxHoldMs even if the task hangs; the caller still gets its result.
-        return Promise.race([result.catch(() => {}), new Promise((resolve) => setTimeout(resolve, maxHoldMs))]).then(() => result);
+        return Promise.race([result.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, maxHoldMs)))]).then(() => (clearTimeout(timer), result));
       });
     },
   };

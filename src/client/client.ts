@@ -13,15 +13,20 @@ const HELLO_WAIT = 100;
 /** Keep running this long after the last subscriber leaves, so a remount (React Strict Mode) does not restart anything, ms. */
 const STOP_GRACE = 1_000;
 const REFRESH_LOCK = "sessionpulse:refresh";
-/** Pause, after a focus refresh takes the lock, before it asks whether it is still needed, ms. */
+/** Pause, after a conditional refresh waited for the lock, before it asks whether it is still needed, ms. */
 const LOCK_SETTLE = 10;
-/** setTimeout's largest delay; longer waits are re-armed when they fire. */
+/** setTimeout's largest delay (browsers fire longer ones at once); longer waits are re-armed when they fire, ms. */
 const MAX_DELAY = 2 ** 31 - 1;
 
-const seconds = (value: unknown, name: string, fallback: number) => {
-  if (value === undefined) return fallback * 1000;
-  if (typeof value !== "number" || !(value >= 0)) throw new TypeError(`sessionpulse: ${name} must be a non-negative number of seconds`);
-  return value * 1000;
+/**
+ * Reads a duration option, returning ms (`fallback` is in ms); a caller mistake is a TypeError at creation.
+ * Given in seconds (`scale` 1000), where 0 turns it off, or, for `timeout`, in ms (`scale` 1), where it must be
+ * above 0 (at 0 every request would time out at once).
+ */
+const duration = (value: unknown, name: string, fallback: number, scale = 1000) => {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(scale > 1 ? value >= 0 : value > 0)) throw new TypeError(`sessionpulse: ${name} must be a ${scale > 1 ? "non-negative number of seconds" : "positive number of ms"}`);
+  return value * scale;
 };
 
 /**
@@ -41,9 +46,10 @@ const seconds = (value: unknown, name: string, fallback: number) => {
  */
 export function createSessionClient(options: SessionClientOptions = {}): SessionClient {
   const env: ClientEnv = { ...browserEnv(), ...options.env, ...(options.fetch && { fetch: options.fetch }) };
-  const interval = seconds(options.refetchInterval, "refetchInterval", 300);
-  const throttle = seconds(options.focusThrottle, "focusThrottle", 5);
-  const timeout = options.timeout ?? 10_000;
+  const interval = duration(options.refetchInterval, "refetchInterval", 300_000);
+  const throttle = duration(options.focusThrottle, "focusThrottle", 5_000);
+  // Capped so that it and the lock hold (timeout + 1 s) stay within setTimeout's range: `Infinity` means "no practical limit".
+  const timeout = Math.min(MAX_DELAY - 1_000, duration(options.timeout, "timeout", 10_000, 1));
   const refetchOnFocus = options.refetchOnWindowFocus !== false;
   const crossTab = options.crossTab !== false && !!env.openTabLink;
   const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
@@ -60,9 +66,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     updatedAt: created,
     isLeader: !crossTab,
   };
-  /** Ordering key of the data shown (see `TabMessage`); older states are ignored. */
-  let orderKey = initial === undefined ? -Infinity : created;
-  /** Ordering key of the last server answer this tab learned (its own or another tab's), local ms. */
+  /**
+   * Ordering key (see `TabMessage`) of the last server answer this tab applied, its own or another tab's,
+   * local ms: older states are ignored, and polls and the focus throttle count from it.
+   */
   let syncedAt = initial === undefined ? -Infinity : created;
   /** Server clock minus ours, ms. */
   let offset = 0;
@@ -87,12 +94,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   const now = () => env.now();
   const online = () => options.refetchWhenOffline === true || env.isOnline();
-  /** A one-shot timer that re-arming replaces; `Infinity` disarms it. */
+  /** A one-shot timer that re-arming replaces; `Infinity` disarms it (and needs no `run`). */
   const timer = () => {
     let handle: unknown;
     return (at: number, run?: () => void) => {
       env.clearTimeout(handle);
-      handle = at === Infinity || !run ? undefined : env.setTimeout(run, Math.min(MAX_DELAY, Math.max(0, at - now())));
+      handle = at === Infinity ? undefined : env.setTimeout(run!, Math.min(MAX_DELAY, Math.max(0, at - now())));
     };
   };
   const pollTimer = timer();
@@ -132,11 +139,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
    * already shown. This tab's own answers go to the other tabs first, before
    * its listeners render, so they do not wait for this tab's render.
    */
-  function apply(session: Session | null, at: number, source: SessionEvent["source"], reason: SessionReason, serverOffset?: number): boolean {
-    if (at < orderKey) return false;
+  function apply(session: Session | null, at: number, source: SessionEvent["source"], reason: SessionReason, serverOffset?: number) {
+    if (at < syncedAt) return;
     if (source === "local") broadcast(reason, session, at, serverOffset);
-    orderKey = at;
-    // The answer is as old as its request: polls keep their rhythm instead of drifting by the latency.
+    // A read's answer is as old as its request: polls keep their rhythm instead of drifting by the latency.
     syncedAt = at;
     failures = 0;
     if (serverOffset !== undefined) offset = serverOffset;
@@ -154,7 +160,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (reason === "update") emit("update", source);
     if (reason === "refresh" || reason === "sync") emit("refresh", source);
     schedule();
-    return true;
   }
 
   function fail(error: unknown) {
@@ -212,19 +217,22 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
    * serialised across tabs by a lock. `stillNeeded` is asked again once the
    * lock is held: another tab may have brought the answer meanwhile.
    */
-  function refresh(stillNeeded?: () => boolean, settle = false): Promise<SessionSnapshot> {
+  function refresh(stillNeeded?: () => boolean): Promise<SessionSnapshot> {
     if (destroyed) return Promise.resolve(snapshot);
-    return (reading ??= read(stillNeeded, settle).finally(() => (reading = undefined)));
+    return (reading ??= read(stillNeeded).finally(() => (reading = undefined)));
   }
 
-  async function read(stillNeeded?: () => boolean, settle = false): Promise<SessionSnapshot> {
+  async function read(stillNeeded?: () => boolean): Promise<SessionSnapshot> {
     const controller = (readAbort = new AbortController());
+    const askedAt = now();
     const task = async () => {
-      // Tabs focused together queue on the lock; a grant can arrive before the channel message with
-      // the previous holder's answer, so let that land before asking whether a refresh is still needed.
-      if (settle && link) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
-      if (stillNeeded && !stillNeeded()) return;
+      // Stamped before the pause: an earlier key is the safe side (newer states win), and polls keep their rhythm.
       const startedAt = now();
+      // Tabs that open or focus together queue on the lock; a grant after a wait can arrive before the channel
+      // message with the previous holder's answer, so let that land before asking whether a read is still needed.
+      if (stillNeeded && startedAt > askedAt) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
+      // A write since this read was queued aborted it: an abort listener added now would never fire.
+      if (controller.signal.aborted || (stillNeeded && !stillNeeded())) return;
       try {
         const { body, offset: serverOffset } = await transport.session(controller.signal);
         // A write that completed after this read started has a later key: apply() keeps its outcome.
@@ -277,7 +285,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     }
     const message = verdict.message;
     if (message.type === "hello") {
-      if (snapshot.isLeader && snapshot.status !== "loading") broadcast("sync", snapshot.data, orderKey);
+      if (snapshot.isLeader && snapshot.status !== "loading") broadcast("sync", snapshot.data, syncedAt);
       return;
     }
     apply(message.session, message.at, "remote", message.reason, message.offset);
@@ -285,7 +293,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   function onFocus() {
     if (!refetchOnFocus || !online() || now() - syncedAt < throttle) return;
-    void refresh(() => now() - syncedAt >= throttle, true);
+    void refresh(() => now() - syncedAt >= throttle);
   }
 
   function onOnline(isOnline: boolean) {
@@ -442,8 +450,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
     destroy() {
       if (destroyed) return;
-      if (running) stop();
-      stopTimer(Infinity);
+      if (running) stop(); // stop() disarms stopTimer, which is only ever armed while running
       destroyed = true;
       readAbort?.abort();
       listeners.clear();

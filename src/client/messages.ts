@@ -6,7 +6,8 @@ export const PROTOCOL_VERSION = 1;
 /** Largest session a message may carry, in characters of JSON: more than any cookie holds. */
 const MAX_SESSION_JSON = 16_384;
 
-export type SessionReason = "refresh" | "signin" | "signout" | "update" | "sync";
+const REASONS = ["refresh", "signin", "signout", "update", "sync"] as const;
+export type SessionReason = (typeof REASONS)[number];
 
 /**
  * What tabs tell each other. `at` orders session states across tabs (they
@@ -16,8 +17,6 @@ export type SessionReason = "refresh" | "signin" | "signout" | "update" | "sync"
 export type TabMessage =
   | { v: 1; type: "session"; from: string; at: number; reason: SessionReason; session: Session | null; offset: number }
   | { v: 1; type: "hello"; from: string };
-
-const REASONS = new Set<string>(["refresh", "signin", "signout", "update", "sync"]);
 
 export type MessageVerdict = { ok: true; message: TabMessage } | { ok: false; ours: boolean };
 
@@ -34,7 +33,7 @@ export function readMessage(raw: unknown, self: string, now: number): MessageVer
   const refuse = { ok: false, ours } as const;
   if (message.v !== PROTOCOL_VERSION || typeof message.from !== "string" || message.from.length > 64 || message.from === self) return refuse;
   if (message.type === "hello") return { ok: true, message: raw as TabMessage };
-  if (message.type !== "session" || !REASONS.has(message.reason as string)) return refuse;
+  if (message.type !== "session" || !REASONS.includes(message.reason as SessionReason)) return refuse;
   const { at, offset } = message;
   // A state stamped in the future would block every real update until then.
   if (typeof at !== "number" || !Number.isFinite(at) || at > now + 5_000) return refuse;

@@ -15,7 +15,6 @@ export interface Answer<T> {
  * a login page is an error, not a session.
  */
 export function createTransport(env: ClientEnv, basePath: string, timeoutMs: number) {
-
   async function call(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Answer<unknown>> {
     const controller = new AbortController();
     const abort = () => controller.abort();
@@ -50,13 +49,6 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
     }
   }
 
-  const post = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    call(path, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1", ...headers },
-      body: new URLSearchParams(fields).toString(),
-    });
-
   return {
     async session(signal?: AbortSignal): Promise<Answer<Session | null>> {
       const answer = await call("/session", {}, signal);
@@ -70,9 +62,13 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
       if (typeof token !== "string") throw new SessionError("invalid_response", 200, "/csrf");
       return token;
     },
-    post,
+    /** A form post answered with `{ url }` (Auth.js v5 and ours read the header, v4 the `json` field). */
+    post: (path: string, fields: Record<string, string>) =>
+      call(path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1" },
+        body: new URLSearchParams(fields).toString(),
+      }),
     postJson: (path: string, body: unknown) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   };
 }
-
-export type Transport = ReturnType<typeof createTransport>;

@@ -32,10 +32,11 @@ export interface SessionClientOptions {
   refetchWhenOffline?: boolean;
   /** Share state and elect one polling tab over a BroadcastChannel. Default true. */
   crossTab?: boolean;
+  /** The channel the tabs share; only clients with the same name sync and elect a leader together. Default `"sessionpulse"`. */
   channelName?: string;
   /** The session from server rendering (`null` = signed out): no request on start. */
   initialSession?: Session | null;
-  /** Per-request timeout, ms. Default 10000. */
+  /** Per-request timeout, in ms (unlike the other durations, which are seconds); above 0. Default 10000. */
   timeout?: number;
   /** Replaces `env.fetch`. */
   fetch?: ClientEnv["fetch"];
@@ -43,6 +44,7 @@ export interface SessionClientOptions {
   env?: Partial<ClientEnv>;
 }
 
+/** `leader`: this tab started (or stopped) being the one that polls; see `snapshot.isLeader`. */
 export type SessionEventType = "signin" | "signout" | "update" | "refresh" | "expired" | "error" | "leader";
 
 export interface SessionEvent {

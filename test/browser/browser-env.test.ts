@@ -65,6 +65,23 @@ describe("default browser sources", () => {
     expect(changes).toEqual([false, true]);
   });
 
+  it("hold the Web Lock while the task runs and leave no timer once it settles", async () => {
+    const held: string[] = [];
+    const locks = { request: async (name: string, task: () => Promise<unknown>) => (held.push(name), task()) };
+    const original = navigator.locks;
+    Object.defineProperty(navigator, "locks", { value: locks, configurable: true });
+    vi.useFakeTimers();
+    try {
+      expect(await browserEnv().withLock!("refresh", 11_000, async () => "done")).toBe("done");
+      await expect(browserEnv().withLock!("refresh", 11_000, async () => Promise.reject(new Error("failed")))).rejects.toThrow("failed");
+      expect(held).toEqual(["refresh", "refresh"]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      Object.defineProperty(navigator, "locks", { value: original, configurable: true });
+    }
+  });
+
   it("give the page URL as the default callbackUrl", () => {
     expect(browserEnv().href()).toBe(window.location.href);
   });

@@ -33,6 +33,14 @@ describe("a failed refresh keeps the last good session", () => {
     expect(tab.client.getSnapshot().status).toBe("authenticated");
   });
 
+  it("timeout: Infinity means no practical limit, not a timer that fires at once (setTimeout's ceiling)", async () => {
+    const browser = createBrowser({ latency: 5000 });
+    browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, timeout: Infinity });
+    await browser.time.advance(6000);
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", error: null });
+  });
+
   it("a 200 that is not a session is invalid_response, never 'authenticated' with an error object", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0, env: { fetch: async () => new Response(JSON.stringify({ message: "Internal error" })) } });

@@ -1,7 +1,13 @@
+/** The largest delay browsers' `setTimeout` keeps (a signed 32-bit int of ms); a longer one fires at once. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+/** Timers that may fire at one instant before `advance` calls it a busy loop (a timer re-arming itself at 0 ms). */
+const MAX_TIMERS_PER_INSTANT = 10_000;
+
 /**
  * A clock and timers that move only when the test says so. `advance` runs due
  * timers in order and lets promises settle between them, so fetches that
- * resolve on a fake timer complete within simulated time.
+ * resolve on a fake timer complete within simulated time. Like a browser,
+ * `setTimeout` treats a delay above {@link MAX_TIMER_DELAY} (or a non-finite one) as 0.
  */
 export function createFakeTime(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
   let now = start;
@@ -16,7 +22,9 @@ export function createFakeTime(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
     now: () => now,
     setTimeout(run: () => void, ms: number): unknown {
       const id = nextId++;
-      timers.set(id, { at: now + Math.max(0, ms), run });
+      // Browsers convert the delay to a 32-bit int: longer waits (and Infinity, NaN) overflow to "now".
+      const delay = Number.isFinite(ms) && ms <= MAX_TIMER_DELAY ? Math.max(0, ms) : 0;
+      timers.set(id, { at: now + delay, run });
       return id;
     },
     clearTimeout(handle: unknown) {
@@ -30,6 +38,7 @@ export function createFakeTime(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
     settle,
     async advance(ms: number) {
       const target = now + ms;
+      let sameInstant = 0;
       for (;;) {
         await settle();
         let dueId: number | undefined;
@@ -42,6 +51,8 @@ export function createFakeTime(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
         }
         if (!due) break;
         timers.delete(dueId!);
+        sameInstant = due.at === now ? sameInstant + 1 : 0;
+        if (sameInstant > MAX_TIMERS_PER_INSTANT) throw new Error(`fake time: over ${MAX_TIMERS_PER_INSTANT} timers fired at one instant, a timer loop`);
         now = due.at;
         try {
           due.run();

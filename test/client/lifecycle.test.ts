@@ -1,33 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createSessionClient } from "../../src/client/index.ts";
-import { createFakeServer } from "./fake-server.ts";
-import { createFakeTime } from "./fake-time.ts";
-import { createBrowser, createPageSignals } from "./harness.ts";
+import { createFakeEnv } from "./fake-env.ts";
+import { createBrowser } from "./harness.ts";
 
 function standalone() {
-  const time = createFakeTime();
-  const server = createFakeServer(time);
-  const { page, env: pageEnv } = createPageSignals();
-  let linksOpened = 0;
-  let linksClosed = 0;
-  const client = createSessionClient({
-    basePath: "http://localhost/api/auth",
-    refetchInterval: 60,
-    env: {
-      now: time.now,
-      setTimeout: time.setTimeout,
-      clearTimeout: time.clearTimeout,
-      random: () => 0.5,
-      fetch: server.fetchFor("tab"),
-      ...pageEnv,
-      openTabLink: () => {
-        linksOpened++;
-        return { post() {}, onMessage() {}, onLeadership: (listener) => listener(true), close: () => void linksClosed++ };
-      },
-      withLock: (_name, _ms, task) => task(),
-    },
-  });
-  return { time, server, page, client, links: () => ({ opened: linksOpened, closed: linksClosed }) };
+  const { env, ...fakes } = createFakeEnv();
+  const client = createSessionClient({ basePath: "http://localhost/api/auth", refetchInterval: 60, env });
+  return { ...fakes, client };
 }
 
 describe("lifecycle", () => {
@@ -66,7 +45,7 @@ describe("lifecycle", () => {
     first();
     const second = client.subscribe(() => {});
     await time.advance(1000);
-    expect(links()).toEqual({ opened: 1, closed: 0 });
+    expect(links).toEqual({ opened: 1, closed: 0 });
     expect(server.sessionReads()).toBe(1);
     second();
   });
@@ -77,9 +56,9 @@ describe("lifecycle", () => {
     const unsubscribe = client.subscribe(() => {});
     await time.advance(1000);
     unsubscribe();
-    expect(links().closed).toBe(0);
+    expect(links.closed).toBe(0);
     await time.advance(1000);
-    expect(links()).toEqual({ opened: 1, closed: 1 });
+    expect(links).toEqual({ opened: 1, closed: 1 });
     expect(time.pending).toBe(0);
     expect(page.listenerCount).toBe(0);
     const reads = server.sessionReads();
@@ -96,7 +75,7 @@ describe("lifecycle", () => {
     client.destroy();
     expect(time.pending).toBe(0);
     expect(page.listenerCount).toBe(0);
-    expect(links()).toEqual({ opened: 1, closed: 1 });
+    expect(links).toEqual({ opened: 1, closed: 1 });
   });
 
   it("keeps the snapshot object across polls that bring the same data", async () => {
@@ -131,5 +110,9 @@ describe("lifecycle", () => {
   it("rejects invalid options with a TypeError at creation", () => {
     expect(() => createSessionClient({ refetchInterval: -1 })).toThrow(TypeError);
     expect(() => createSessionClient({ focusThrottle: Number.NaN })).toThrow(/focusThrottle/);
+    // `timeout` is in milliseconds (the other durations are seconds) and must leave time for an answer.
+    for (const timeout of [-1, 0, Number.NaN, "5000"]) expect(() => createSessionClient({ timeout: timeout as number })).toThrow(TypeError);
+    expect(() => createSessionClient({ timeout: 0 })).toThrow(/timeout must be a positive number of ms/);
+    expect(() => createSessionClient({ timeout: 5000 })).not.toThrow();
   });
 });

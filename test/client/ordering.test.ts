@@ -71,6 +71,20 @@ describe("expiry", () => {
     }
   });
 
+  it("a session expiring in 30 days (beyond setTimeout's 24.8-day ceiling) arms no early timer: no request, no expired event", async () => {
+    const browser = createBrowser({ maxAge: 30 * 86_400 });
+    browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0 });
+    const events: string[] = [];
+    tab.client.on("expired", (event) => events.push(event.type));
+    await browser.time.advance(1000);
+    expect(browser.server.sessionReads()).toBe(1);
+    await browser.time.advance(60 * 60_000);
+    expect(browser.server.sessionReads()).toBe(1);
+    expect(events).toEqual([]);
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", isStale: false });
+  });
+
   it("goes unauthenticated and emits expired when the session lapses without a refresh", async () => {
     const browser = createBrowser({ maxAge: 120 });
     browser.server.signInDirectly();

@@ -17,6 +17,15 @@ describe("one poller per browser", () => {
     for (const tab of tabs) expect(tab.client.getSnapshot().data).toEqual(browser.server.session);
   });
 
+  it("tabs opening at the same moment load the session once even when the answer reaches them after the lock does", async () => {
+    const browser = createBrowser({ messageDelayMs: 3 });
+    browser.server.signInDirectly();
+    const tabs = Array.from({ length: 10 }, () => browser.openTab({ refetchInterval: 0 }));
+    await browser.time.advance(2000);
+    expect(browser.server.sessionReads()).toBe(1);
+    for (const tab of tabs) expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", data: browser.server.session });
+  });
+
   it("a tab opening beside others gets the session from them, not from the server", async () => {
     const browser = createBrowser();
     browser.server.signInDirectly();

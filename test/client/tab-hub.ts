@@ -27,9 +27,11 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
     leader?.onLeadership?.(true);
   }
 
+  /** Hands the lock straight to the next waiter, so no newcomer can take it before the waiter resumes. */
   function release() {
-    lockHeld = false;
-    lockQueue.shift()?.();
+    const next = lockQueue.shift();
+    if (next) next();
+    else lockHeld = false;
   }
 
   return {
@@ -86,8 +88,8 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
           };
         },
         async withLock(_name, maxHoldMs, task) {
-          if (lockHeld) await new Promise<void>((resolve) => lockQueue.push(resolve));
-          lockHeld = true;
+          if (lockHeld) await new Promise<void>((resolve) => lockQueue.push(resolve)); // resumes holding it
+          else lockHeld = true;
           const result = task();
           let timer: unknown;
           const bound = new Promise<void>((resolve) => (timer = time.setTimeout(resolve, maxHoldMs)));

@@ -106,6 +106,21 @@ describe("sign-in, update and sign-out across tabs", () => {
     expect((await retried)?.n).toBe(2);
   });
 
+  it("a write cancels this tab's read still queued behind another tab's lock: no GET from it", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [holder, writer] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    browser.server.state.latencyOf.tab1 = 500; // tab1 holds the refresh lock for half a second
+    void holder.client.refresh();
+    await browser.time.advance(10);
+    const queued = writer.client.refresh(); // waits for the lock
+    const updated = writer.client.update({ theme: "dark" });
+    await browser.time.advance(2000);
+    await Promise.all([queued, updated]);
+    expect(browser.server.state.requests.filter((request) => request.tab === "tab2").map((request) => `${request.method} ${request.path}`)).toEqual(["GET /csrf", "POST /session"]);
+    expect(writer.client.getSnapshot().data?.theme).toBe("dark");
+  });
+
   it("update() without a session rejects with code unauthenticated", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0, initialSession: null });

@@ -3,35 +3,12 @@ import { StrictMode, type ReactNode } from "react";
 import { hydrateRoot } from "react-dom/client";
 import { renderToString } from "react-dom/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ClientEnv, Session, SessionClient } from "../../src/client/index.ts";
+import type { Session, SessionClient } from "../../src/client/index.ts";
 import { SessionProvider, useSession, useSessionClient } from "../../react/index.ts";
-import { createFakeServer } from "../client/fake-server.ts";
-import { createFakeTime } from "../client/fake-time.ts";
-import { createBrowser, createPageSignals } from "../client/harness.ts";
+import { createFakeEnv } from "../client/fake-env.ts";
+import { createBrowser } from "../client/harness.ts";
 
 const session: Session = { user: { id: "u1", name: "Ada" }, expires: "2030-01-01T00:00:00.000Z" };
-
-/** Client options whose every source is a fake: nothing real runs, everything is counted. */
-function fakeEnv() {
-  const time = createFakeTime();
-  const server = createFakeServer(time);
-  const { env: page } = createPageSignals();
-  const links = { opened: 0, closed: 0 };
-  const env: Partial<ClientEnv> = {
-    now: time.now,
-    setTimeout: time.setTimeout,
-    clearTimeout: time.clearTimeout,
-    random: () => 0.5,
-    fetch: server.fetchFor("tab"),
-    ...page,
-    openTabLink: () => {
-      links.opened++;
-      return { post() {}, onMessage() {}, onLeadership: (listener) => listener(true), close: () => void links.closed++ };
-    },
-    withLock: (_name, _ms, task) => task(),
-  };
-  return { time, server, env, links };
-}
 
 function Status({ onRender }: { onRender?: (status: string) => void }) {
   const { data, status, isStale } = useSession();
@@ -46,7 +23,7 @@ afterEach(() => {
 
 describe("SessionProvider + useSession", () => {
   it("renders authenticated from the server session at once: no fetch, no loading flash", async () => {
-    const { env, server, time } = fakeEnv();
+    const { env, server, time } = createFakeEnv();
     const statuses: string[] = [];
     render(
       <SessionProvider session={session} env={env} basePath="http://localhost/api/auth">
@@ -60,7 +37,7 @@ describe("SessionProvider + useSession", () => {
   });
 
   it("hydrates server-rendered markup without a mismatch warning", async () => {
-    const { env } = fakeEnv();
+    const { env } = createFakeEnv();
     const app = (
       <SessionProvider session={session} env={env} basePath="http://localhost/api/auth">
         <Status />
@@ -106,7 +83,10 @@ describe("SessionProvider + useSession", () => {
         <Status onRender={() => renders.b++} />
       </SessionProvider>,
     );
-    await act(() => browser.time.advance(10)); // leader election settles first
+    expect(tab.client.getSnapshot().isLeader).toBe(false);
+    await act(() => browser.time.advance(10)); // this tab becomes the leader: not a session change, so no render
+    expect(tab.client.getSnapshot().isLeader).toBe(true);
+    expect(renders).toEqual({ a: 1, b: 1 });
     const before = { ...renders };
     await act(async () => {
       const updated = tab.client.update({ theme: "dark" });
@@ -117,8 +97,59 @@ describe("SessionProvider + useSession", () => {
     expect(renders.b - before.b).toBe(1);
   });
 
+  it("a change of leader re-renders no useSession consumer", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [leader, follower] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    await browser.time.advance(10);
+    let renders = 0;
+    render(
+      <SessionProvider client={follower.client}>
+        <Status onRender={() => renders++} />
+      </SessionProvider>,
+    );
+    const leaderEvents: string[] = [];
+    follower.client.on("leader", (event) => leaderEvents.push(event.type));
+    await act(async () => {
+      leader.client.destroy();
+      await browser.time.advance(10);
+    });
+    expect(leaderEvents).toEqual(["leader"]);
+    expect(follower.client.getSnapshot().isLeader).toBe(true);
+    expect(renders).toBe(1);
+    expect(screen.getByTestId("status").textContent).toBe("authenticated:Ada");
+  });
+
+  it("follows a swapped client prop and never destroys a client it did not create", async () => {
+    const browser = createBrowser();
+    const initialSession = browser.server.signInDirectly();
+    const [first, second] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession: null })];
+    const destroyed = [vi.spyOn(first.client, "destroy"), vi.spyOn(second.client, "destroy")];
+    let seen: SessionClient | undefined;
+    function Probe() {
+      seen = useSessionClient();
+      return <Status />;
+    }
+    const view = render(
+      <SessionProvider client={first.client}>
+        <Probe />
+      </SessionProvider>,
+    );
+    expect(screen.getByTestId("status").textContent).toBe("authenticated:Ada");
+    view.rerender(
+      <SessionProvider client={second.client}>
+        <Probe />
+      </SessionProvider>,
+    );
+    expect(seen).toBe(second.client);
+    expect(screen.getByTestId("status").textContent).toBe("unauthenticated");
+    view.unmount();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // when the provider would destroy a client of its own
+    for (const destroy of destroyed) expect(destroy).not.toHaveBeenCalled();
+  });
+
   it("required: never hands unauthenticated to the component and calls onUnauthenticated", async () => {
-    const { env, time } = fakeEnv();
+    const { env, time } = createFakeEnv();
     const onUnauthenticated = vi.fn();
     const seen: string[] = [];
     function Guarded() {
@@ -138,7 +169,7 @@ describe("SessionProvider + useSession", () => {
   });
 
   it("required without onUnauthenticated goes to the sign-in page like Auth.js", async () => {
-    const { env, time } = fakeEnv();
+    const { env, time } = createFakeEnv();
     const assign = vi.fn();
     vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, href: "http://localhost:3000/private", assign } as Location);
     function Guarded() {
@@ -155,7 +186,7 @@ describe("SessionProvider + useSession", () => {
   });
 
   it("Strict Mode's double mount starts one poller, not two", async () => {
-    const { env, server, time, links } = fakeEnv();
+    const { env, server, time, links } = createFakeEnv();
     server.signInDirectly();
     render(
       <StrictMode>
@@ -171,7 +202,7 @@ describe("SessionProvider + useSession", () => {
   });
 
   it("unmounting a provider that created its client leaves no timer, listener or channel", async () => {
-    const { env, time, links, server } = fakeEnv();
+    const { env, time, links, server } = createFakeEnv();
     server.signInDirectly();
     const view = render(
       <SessionProvider env={env} basePath="http://localhost/api/auth" refetchInterval={60}>
@@ -187,7 +218,7 @@ describe("SessionProvider + useSession", () => {
   });
 
   it("useSessionClient gives the client; outside a provider the hooks say what is wrong", () => {
-    const { env } = fakeEnv();
+    const { env } = createFakeEnv();
     let seen: SessionClient | undefined;
     function Probe() {
       seen = useSessionClient();
