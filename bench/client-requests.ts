@@ -52,11 +52,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { simulatedBrowser } from "../test/client/simulated-browser.ts";
+import { positiveInts, runReport } from "./support.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PEERS = join(ROOT, "bench", "peers");
 
-const TABS = (process.env.BENCH_TABS ?? "1,5,10,20").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const TABS = positiveInts(process.env.BENCH_TABS, [1, 5, 10, 20]);
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -514,10 +515,10 @@ async function main() {
   console.log();
 
   type Row = { n: number; ours: Counts; theirs: Counts };
-  const main: Row[] = [];
+  const withFocus: Row[] = [];
   const pollingOnly: Row[] = [];
   for (const n of TABS) {
-    main.push({ n, ours: await runScenario(oursDriver(ours), n), theirs: await runScenario(await nextAuthDriver(), n) });
+    withFocus.push({ n, ours: await runScenario(oursDriver(ours), n), theirs: await runScenario(await nextAuthDriver(), n) });
   }
   for (const n of TABS) {
     pollingOnly.push({ n, ours: await runScenario(oursDriver(ours), n, { focus: false }), theirs: await runScenario(await nextAuthDriver(), n, { focus: false }) });
@@ -530,27 +531,27 @@ async function main() {
     for (const { n, ours: o, theirs: t } of rows) console.log(`| ${n} | ${split(o)} | ${split(t)} | ${(t.total / o.total).toFixed(1)}× |`);
   };
   console.log("GET /session in one hour, with a focus switch every 30 s (total (before + after the sign-out)):");
-  table(main);
+  table(withFocus);
   console.log("\nThe same without focus switches (polling and the sign-out only):");
   table(pollingOnly);
   console.log("\nSign-out (requests in the 5 s after it; every tab unauthenticated at the end?):");
-  for (const { n, ours: o, theirs: t } of main) {
+  for (const { n, ours: o, theirs: t } of withFocus) {
     console.log(`  N=${n}: sessionpulse ${o.signOutMix}, ${o.allSignedOut ? "all signed out" : "NOT all signed out"}; next-auth ${t.signOutMix}, ${t.allSignedOut ? "all signed out" : "NOT all signed out"}`);
   }
   console.log();
 
   // One tab polling alone until the sign-out: 1 s + 60 s·k < 45:15.5.
   const polls = Math.floor((SIGN_OUT_AT - SECOND - 1) / (INTERVAL_S * SECOND));
-  const bursts = main[0]?.ours.focusBursts ?? 0;
+  const bursts = withFocus[0]?.ours.focusBursts ?? 0;
   const budget = polls + bursts;
   console.log("Targets:");
-  for (const { n, ours: o } of main) {
+  for (const { n, ours: o } of withFocus) {
     console.log(`  ${o.total <= budget ? "met   " : "MISSED"} N=${n}: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + 1 per focus burst (${bursts}) = ${budget}`);
   }
   for (const { n, ours: o } of pollingOnly) {
     console.log(`  ${o.total <= polls ? "met   " : "MISSED"} N=${n}, no focus: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls})`);
   }
-  const ten = main.find((r) => r.n === 10);
+  const ten = withFocus.find((r) => r.n === 10);
   if (ten) {
     const ratio = ten.theirs.total / ten.ours.total;
     console.log(`  ${ratio >= 10 ? "met   " : "MISSED"} N=10: ratio next-auth/sessionpulse ${ratio.toFixed(1)} ≥ N = 10`);
@@ -558,4 +559,4 @@ async function main() {
   console.log(`\n(${((performance.now() - began) / 1000).toFixed(1)} s)`);
 }
 
-await main();
+await runReport(main);

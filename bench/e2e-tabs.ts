@@ -2,11 +2,12 @@
  * Real-browser benchmark: the playground (sessionpulse's server and client,
  * built) in Debian's Chromium via playwright-core, several tabs per browser.
  *
- * Run: `npm run bench:e2e-tabs` (builds the playground app if needed; the
- * library must be built: `npm run build`). Takes about 8 minutes with the
- * defaults. Knobs: BENCH_RUNS (sign-out runs, default 50), BENCH_TABS
- * (default "1,5,10"), BENCH_SECONDS (per tab count, default 60), BENCH_PARTS
- * (default "signout,polling,focus,burst").
+ * Run: `npm run bench:e2e-tabs` (builds the library and the playground app
+ * first when they are missing or older than their sources). Takes about 8–9
+ * minutes with the defaults. Knobs: BENCH_RUNS (sign-out runs, default 50),
+ * BENCH_TABS (default "1,5,10"), BENCH_SECONDS (per tab count, default 60),
+ * BENCH_PARTS (default "signout,polling,focus,burst"); a count that is not a
+ * positive integer falls back to its default.
  *
  * Parts:
  * - signout: 3 tabs; 50 times: sign in, then sign out from one tab (a DOM
@@ -40,11 +41,13 @@ import {
   sleep,
   startPlayground,
   waitForStatus,
+  type PlaygroundWindow,
 } from "../test/e2e/harness.ts";
+import { positiveInt, positiveInts } from "./support.ts";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 50);
-const TABS = (process.env.BENCH_TABS ?? "1,5,10").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const RUNS = positiveInt(process.env.BENCH_RUNS, 50);
+const TABS = positiveInts(process.env.BENCH_TABS, [1, 5, 10]);
+const SECONDS = positiveInt(process.env.BENCH_SECONDS, 60);
 /** Focus part: one tab switch every this many ms. */
 const SWITCH = 7_000;
 const PARTS = new Set((process.env.BENCH_PARTS ?? "signout,polling,focus,burst").split(","));
@@ -62,15 +65,18 @@ const newContext = () => browser.newContext({ viewport: { width: 1280, height: 9
 
 const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)}, n=${values.length})`;
 
+/** The page's window, with when its client emitted `signout`. */
+type BenchWindow = PlaygroundWindow & { __bench?: number[] };
+
 /** Records when each tab's client emitted `signout` (same clock as the render times). */
 function watchSignOut(page: Page) {
   return page.evaluate(() => {
-    const w = window as unknown as { __bench?: number[]; __playground: { client: { on(type: string, listener: () => void): void } } };
+    const w = window as unknown as BenchWindow;
     w.__bench = [];
     w.__playground.client.on("signout", () => w.__bench!.push(performance.timeOrigin + performance.now()));
   });
 }
-const lastSignOutEvent = (page: Page) => page.evaluate(() => (window as unknown as { __bench: number[] }).__bench.at(-1) ?? null);
+const lastSignOutEvent = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__bench!.at(-1) ?? null);
 
 try {
   if (PARTS.has("signout")) {
@@ -149,7 +155,7 @@ try {
         await sleep(600);
         perBurst.push(sessionGets(await server.stats()));
       }
-      const histogram = [...new Set(perBurst)].sort().map((count) => `${perBurst.filter((value) => value === count).length}× ${count}`);
+      const histogram = [...new Set(perBurst)].sort((a, b) => a - b).map((count) => `${perBurst.filter((value) => value === count).length}× ${count}`);
       console.log(`  ${String(n).padStart(2)} tabs: ${perBurst.reduce((a, b) => a + b, 0)} requests in 20 bursts (${histogram.join(", ")})`);
       await context.close();
     }

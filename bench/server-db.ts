@@ -8,48 +8,64 @@
  *
  * Run: `npx vite build && npm run bench:server-db` (Node 26 runs this file by
  * type stripping). Needs PostgreSQL and Redis; a store whose service cannot be
- * reached is reported as SKIPPED. Knobs: BENCH_ROUNDS (default 5),
- * BENCH_WINDOW_MS (default 1500), BENCH_SLICE_MS (default 100),
- * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
- * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_STORES (a comma list
- * of sqlite, postgres, redis, memory; default all).
+ * reached is reported as SKIPPED. Knobs:
+ * - BENCH_ROUNDS (default 5), BENCH_WINDOW_MS (default 1500), BENCH_SLICE_MS
+ *   (default 100): see Method.
+ * - BENCH_SEED: replays a run's order of slices (printed by every run).
+ * - BENCH_CONCURRENCY (default 1): requests in flight at once.
+ * - BENCH_STORES: a comma list of sqlite, postgres, redis, memory (default all).
+ * - BENCH_PG_URL, else SESSIONPULSE_POSTGRES_URL (what the store tests use),
+ *   else postgres://postgres@127.0.0.1:5432/test.
+ * - BENCH_REDIS_URL, else SESSIONPULSE_REDIS_URL, else redis://127.0.0.1:6379.
  *
- * Method: c=1 (one request at a time, sequential awaits). Each round gives
- * every case a window of BENCH_WINDOW_MS, cut into slices of BENCH_SLICE_MS;
- * each pass over all cases of all stores runs them in a new random order
- * (seeded, BENCH_SEED), so the noise of this shared machine, and the effect of
- * whichever case ran just before, lands on all cases alike; a store's ratio is its session path over its own floor
- * measured in the same round. Reported: median ops/s (min–max over rounds) and
- * the median (min–max) of the per-round ratios. Tables and keys carry a
- * per-run prefix and are removed at the end. It is a report, not a test: it
- * always exits 0 and prints MISSED next to a target it does not reach.
+ * Method: c=1 by default (one request at a time, sequential awaits). Each
+ * round gives every case a window of BENCH_WINDOW_MS, cut into slices of
+ * BENCH_SLICE_MS; each pass over all cases of all stores runs them in a new
+ * random order (seeded, BENCH_SEED), so the noise of this shared machine, and
+ * the effect of whichever case ran just before, lands on all cases alike; a
+ * store's ratio is its session path over its own floor measured in the same
+ * round. Reported: median ops/s (min–max over rounds) and the median
+ * (min–max) of the per-round ratios. Tables and keys carry a per-run prefix
+ * and are removed at the end. It is a report, not a test: it always exits 0
+ * and prints MISSED next to a target it does not reach.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { createSessionHandler as CreateSessionHandler, memoryStore as MemoryStore, Store, StoredSession } from "../src/server/index.ts";
 import type { sqliteStore as SqliteStore } from "../src/server/sqlite-store.ts";
 import type { postgresStore as PostgresStore } from "../src/server/postgres-store.ts";
 import type { redisStore as RedisStore } from "../src/server/redis-store.ts";
-import { COOKIE_NAME, ORIGIN, benchSeed, footer, measure, median, positiveInt, runReport, seededRandom, shuffled, signIn, versionOf } from "./support.ts";
+import {
+  COOKIE_NAME,
+  MAX_AGE,
+  ORIGIN,
+  SECRET,
+  USER,
+  footer,
+  importDist,
+  median,
+  message,
+  positiveInt,
+  printHeader,
+  runReport,
+  runRounds,
+  signIn,
+  sliceKnobs,
+  versionOf,
+} from "./support.ts";
 
-const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
-const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 1500);
-const SLICE_MS = Math.min(positiveInt(process.env.BENCH_SLICE_MS, 100), WINDOW_MS);
-const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
-const WARMUP_MS = Math.min(500, WINDOW_MS);
+const KNOBS = sliceKnobs(1500);
 /** Requests in flight at once (BENCH_CONCURRENCY); 1 measures latency-bound throughput, more overlaps the store's round trips as a busy server does. */
 const CONCURRENCY = positiveInt(process.env.BENCH_CONCURRENCY, 1);
-const SEED = benchSeed();
 /** Only these stores (BENCH_STORES=redis,sqlite); all when unset. */
 const STORES = process.env.BENCH_STORES?.split(",").map((name) => name.trim()).filter(Boolean);
-const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The services the store tests use (test/server/services.ts) unless BENCH_PG_URL / BENCH_REDIS_URL name others. */
+const PG_URL = process.env.BENCH_PG_URL ?? process.env.SESSIONPULSE_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.SESSIONPULSE_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const SESSION_URL = `${ORIGIN}/api/auth/session`;
-const MAX_AGE = 30 * 86_400;
 /** The measured handlers: 1 day (the default), which never elapses during a run, so they never write. */
 const MEASURE_UPDATE_AGE = 86_400;
 /** The write-count handlers run on a fake clock against this `updateAge` (seconds). */
@@ -57,7 +73,6 @@ const WRITES_UPDATE_AGE = 600;
 const WRITES_REQUESTS = 1000;
 /** Fake-clock step per request: 1000 steps stay under `updateAge` (500 s < 600 s). */
 const WRITES_STEP_MS = 500;
-const USER = { id: "user-1", name: "Ada Lovelace", email: "ada@example.com", image: "https://example.com/avatars/ada.png" };
 const RATIO_TARGET = 0.5;
 
 /** Per-run names: tables `<RUN_PREFIX>sessions`, keys `sessionpulse-bench:<run>:…`; removed at the end. */
@@ -65,18 +80,8 @@ const RUN = randomBytes(4).toString("hex");
 const TABLE_PREFIX = `spbench_${RUN}_`;
 const KEY_PREFIX = `sessionpulse-bench:${RUN}:`;
 
-
-
-
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** The store id of a database token, computed outside sessionpulse: SHA-256 hex. */
 const storeIdOf = (token: string) => createHash("sha256").update(token).digest("hex");
-
-
-type Handler = (request: Request) => Promise<Response>;
-
-
 
 const sessionRequest = (token: string) => new Request(SESSION_URL, { headers: { cookie: `${COOKIE_NAME}=${token}` } });
 
@@ -142,25 +147,18 @@ interface Modules {
 }
 
 async function loadModules(): Promise<Modules | string> {
-  // Computed specifiers: typechecking must not depend on a build having run.
-  const load = (path: string) => import(new URL(path, import.meta.url).href);
-  try {
-    const [server, sqlite, postgres, redis] = await Promise.all([
-      load("../dist/server.js"),
-      load("../dist/server/sqlite.js"),
-      load("../dist/server/postgres.js"),
-      load("../dist/server/redis.js"),
-    ]);
-    return {
-      createSessionHandler: server.createSessionHandler,
-      memoryStore: server.memoryStore,
-      sqliteStore: sqlite.sqliteStore,
-      postgresStore: postgres.postgresStore,
-      redisStore: redis.redisStore,
-    };
-  } catch (error) {
-    return `cannot import dist/ (run \`npx vite build\` first): ${message(error)}`;
-  }
+  const loaded = await importDist<
+    [Pick<Modules, "createSessionHandler" | "memoryStore">, Pick<Modules, "sqliteStore">, Pick<Modules, "postgresStore">, Pick<Modules, "redisStore">]
+  >("server.js", "server/sqlite.js", "server/postgres.js", "server/redis.js");
+  if (typeof loaded === "string") return loaded;
+  const [server, sqlite, postgres, redis] = loaded;
+  return {
+    createSessionHandler: server.createSessionHandler,
+    memoryStore: server.memoryStore,
+    sqliteStore: sqlite.sqliteStore,
+    postgresStore: postgres.postgresStore,
+    redisStore: redis.redisStore,
+  };
 }
 
 /** What a store brings: the store itself and, outside sessionpulse, its raw lookup and clean-up. */
@@ -484,16 +482,9 @@ const writesCell = (c: WriteCounts) => {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const load0 = loadavg();
-  console.log("sessionpulse server benchmark: GET /session, database strategy");
-  console.log(
-    `node ${process.version} · pg ${versionOf("pg")} · ioredis ${versionOf("ioredis")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
-  );
-  console.log(
-    `c=${CONCURRENCY}${CONCURRENCY === 1 ? " (sequential awaits)" : " (concurrent loops)"} · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} slices of ${SLICE_MS} ms over all cases, in a new random order each pass (BENCH_SEED=${SEED}) · warm-up ${WARMUP_MS} ms per case`,
-  );
-  console.log(`per-run prefix: tables ${TABLE_PREFIX}*, keys ${KEY_PREFIX}*`);
-  console.log(`load average at start: ${load0.map((v) => v.toFixed(2)).join(" ")}\n`);
+  printHeader("sessionpulse server benchmark: GET /session, database strategy", ["pg", "ioredis"], KNOBS, CONCURRENCY, " over all cases", [
+    `per-run prefix: tables ${TABLE_PREFIX}*, keys ${KEY_PREFIX}*`,
+  ]);
 
   const modules = await loadModules();
   if (typeof modules === "string") {
@@ -528,27 +519,7 @@ async function main(): Promise<void> {
 
     const active = rows.filter((row) => !row.skipped);
     const cases = active.flatMap((row) => [row.floor!, row.fetchFloor!, row.session!]);
-    for (const entry of cases) await measure(entry.op, WARMUP_MS, CONCURRENCY);
-
-    const random = seededRandom(SEED);
-    for (let round = 0; round < ROUNDS; round++) {
-      const totals = new Map<Case, { ops: number; ms: number }>(cases.map((entry) => [entry, { ops: 0, ms: 0 }]));
-      for (let slice = 0; slice < SLICES; slice++) {
-        // A new order every pass: what runs just before a case changes how fast
-        // it runs here (a store server still busy from the previous slice keeps
-        // the other core awake and halves a loopback round trip), so no case
-        // may always follow the same one.
-        for (const entry of shuffled(cases, random)) {
-          const { ops, ms } = await measure(entry.op, SLICE_MS, CONCURRENCY);
-          const total = totals.get(entry)!;
-          total.ops += ops;
-          total.ms += ms;
-        }
-      }
-      for (const entry of cases) {
-        const { ops, ms } = totals.get(entry)!;
-        entry.opsPerRound.push((ops * 1000) / ms);
-      }
+    await runRounds(cases, KNOBS, CONCURRENCY, (round) => {
       const parts: string[] = [];
       for (const row of active) {
         const session = row.session!.opsPerRound[round]!;
@@ -558,8 +529,8 @@ async function main(): Promise<void> {
         row.fetchRatios.push(session / fetchFloor);
         parts.push(`${row.name} ${fmt(session)}/${fmt(floor)}/${fmt(fetchFloor)} (${fmtRatio(session / floor)}×, ${fmtRatio(session / fetchFloor)}×)`);
       }
-      console.log(`round ${round + 1}/${ROUNDS} (session/floor/Fetch floor req/s): ${parts.join(" · ")}`);
-    }
+      console.log(`round ${round + 1}/${KNOBS.rounds} (session/floor/Fetch floor req/s): ${parts.join(" · ")}`);
+    });
 
     for (const row of active) {
       const problem = await row.checkNoWrite?.();

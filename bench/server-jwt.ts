@@ -11,8 +11,8 @@
  * every case a window of BENCH_WINDOW_MS, cut into slices of BENCH_SLICE_MS
  * (default 100); each pass over the cases runs them in a new random order
  * (seeded, BENCH_SEED), so the noise of this shared 2-core machine, and the
- * effect of whichever case ran just before, lands on all cases alike; a ratio is taken against the floor
- * measured in the same round. Reported: median ops/s (min–max over rounds) and
+ * effect of whichever case ran just before, lands on all cases alike; a ratio
+ * is taken against the floor measured in the same round. Reported: median ops/s (min–max over rounds) and
  * the median (min–max) of the per-round ratios. It is a report, not a test: it
  * always exits 0 and prints MISSED next to a target it does not reach.
  */
@@ -20,20 +20,27 @@ import { EncryptJWT, base64url, calculateJwkThumbprint, jwtDecrypt, type JWTPayl
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 import { encode as authjsEncode } from "@auth/core/jwt";
-import { availableParallelism, cpus, loadavg } from "node:os";
 import type { createSessionHandler as CreateSessionHandler } from "../src/server/index.ts";
-import { COOKIE_NAME, ORIGIN, benchSeed, footer, measure, median, positiveInt, runReport, seededRandom, sessionCookieOf, shuffled, signIn, versionOf } from "./support.ts";
+import {
+  COOKIE_NAME,
+  MAX_AGE,
+  ORIGIN,
+  SECRET,
+  USER,
+  footer,
+  importDist,
+  median,
+  message,
+  printHeader,
+  runReport,
+  runRounds,
+  sessionCookieOf,
+  signIn,
+  sliceKnobs,
+  versionOf,
+} from "./support.ts";
 
-const SEED = benchSeed();
-const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
-const WINDOW_MS = positiveInt(process.env.BENCH_WINDOW_MS, 2000);
-const SLICE_MS = Math.min(positiveInt(process.env.BENCH_SLICE_MS, 100), WINDOW_MS);
-const SLICES = Math.max(1, Math.round(WINDOW_MS / SLICE_MS));
-const WARMUP_MS = Math.min(500, WINDOW_MS);
-
-const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const MAX_AGE = 30 * 86_400;
-const USER = { id: "user-1", name: "Ada Lovelace", email: "ada@example.com", image: "https://example.com/avatars/ada.png" };
+const KNOBS = sliceKnobs(2000);
 
 /** Targets: ratio of a case's ops/s to the floor's in the same round. */
 const TARGETS: Record<string, { min?: number; note: string }> = {
@@ -41,9 +48,6 @@ const TARGETS: Record<string, { min?: number; note: string }> = {
   young: { min: 1.6, note: "≥ 1.6×" },
   authjs: { note: "≈ 0.46× (research, Node 20)" },
 };
-
-
-
 
 interface Case {
   id: string;
@@ -54,7 +58,6 @@ interface Case {
   opsPerRound: number[];
   skipped?: string;
 }
-
 
 /** HKDF-SHA256, salt = cookie name: the derivation Auth.js and src/server/keys.ts use. */
 async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Array; kid: string }> {
@@ -69,36 +72,16 @@ async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Arra
   return { key, kid: await calculateJwkThumbprint({ kty: "oct", k: base64url.encode(key) }, "sha512") };
 }
 
-
-
-async function loadHandlerFactory(): Promise<typeof CreateSessionHandler | string> {
-  // A computed specifier: typechecking must not depend on a build having run.
-  const specifier = new URL("../dist/server.js", import.meta.url).href;
-  try {
-    const mod = (await import(specifier)) as { createSessionHandler: typeof CreateSessionHandler };
-    return mod.createSessionHandler;
-  } catch (error) {
-    return `cannot import dist/server.js (run \`npx vite build\` first): ${(error as Error).message}`;
-  }
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const load0 = loadavg();
-  console.log("sessionpulse server benchmark: GET /session, JWT strategy");
-  console.log(
-    `node ${process.version} · jose ${versionOf("jose")} · @auth/core ${versionOf("@auth/core")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
-  );
-  console.log(
-    `c=1 (sequential awaits) · ${ROUNDS} rounds × ${SLICES * SLICE_MS} ms per case, in ${SLICES} slices of ${SLICE_MS} ms, in a new random order each pass (BENCH_SEED=${SEED}) · warm-up ${WARMUP_MS} ms per case`,
-  );
-  console.log(`load average at start: ${load0.map((v) => v.toFixed(2)).join(" ")}\n`);
+  printHeader("sessionpulse server benchmark: GET /session, JWT strategy", ["jose", "@auth/core"], KNOBS, 1, "");
 
-  const createSessionHandler = await loadHandlerFactory();
-  if (typeof createSessionHandler === "string") {
-    console.log(`ERROR: ${createSessionHandler}`);
+  const loaded = await importDist<[{ createSessionHandler: typeof CreateSessionHandler }]>("server.js");
+  if (typeof loaded === "string") {
+    console.log(`ERROR: ${loaded}`);
     return;
   }
+  const [{ createSessionHandler }] = loaded;
 
   // Our handler: one with the default updateAge (1 day), one re-issuing on every request.
   const authorize = async () => ({ ...USER });
@@ -197,7 +180,7 @@ async function main(): Promise<void> {
     if (probe.status !== 200) authjsProblem = `status ${probe.status}`;
     else if (body?.user?.email !== USER.email) authjsProblem = `no session in body: ${JSON.stringify(body)}`;
   } catch (error) {
-    authjsProblem = `threw: ${(error as Error).message}`;
+    authjsProblem = `threw: ${message(error)}`;
   }
   const authjsCase = addCase(
     "authjs",
@@ -217,31 +200,13 @@ async function main(): Promise<void> {
   console.log("");
 
   const active = cases.filter((entry) => !entry.skipped);
-  for (const entry of active) await measure(entry.op, WARMUP_MS);
-
   const floorCase = cases[0]!;
   const ratios = new Map<string, number[]>(active.map((entry) => [entry.id, []]));
-  const random = seededRandom(SEED);
-  for (let round = 0; round < ROUNDS; round++) {
-    const totals = new Map<string, { ops: number; ms: number }>(active.map((entry) => [entry.id, { ops: 0, ms: 0 }]));
-    for (let slice = 0; slice < SLICES; slice++) {
-      for (const entry of shuffled(active, random)) {
-        const { ops, ms } = await measure(entry.op, SLICE_MS);
-        const total = totals.get(entry.id)!;
-        total.ops += ops;
-        total.ms += ms;
-      }
-    }
-    const results = new Map<string, number>();
-    for (const entry of active) {
-      const { ops, ms } = totals.get(entry.id)!;
-      entry.opsPerRound.push((ops * 1000) / ms);
-      results.set(entry.id, (ops * 1000) / ms);
-    }
-    const floorOps = results.get("floor")!;
-    for (const entry of active) ratios.get(entry.id)!.push(results.get(entry.id)! / floorOps);
-    console.log(`round ${round + 1}/${ROUNDS}: ${active.map((entry) => `${entry.id} ${Math.round(results.get(entry.id)!)}`).join(" · ")}`);
-  }
+  await runRounds(active, KNOBS, 1, (round) => {
+    const floorOps = floorCase.opsPerRound[round]!;
+    for (const entry of active) ratios.get(entry.id)!.push(entry.opsPerRound[round]! / floorOps);
+    console.log(`round ${round + 1}/${KNOBS.rounds}: ${active.map((entry) => `${entry.id} ${Math.round(entry.opsPerRound[round]!)}`).join(" · ")}`);
+  });
 
   const rows = cases.map((entry) => {
     if (entry.skipped) return [entry.label, "not run", "", "", TARGETS[entry.id]?.note ?? "", "SKIPPED"];

@@ -1,14 +1,33 @@
-/** What the server benchmarks share: knobs, statistics, the measuring loop and signing in through a handler. */
+/**
+ * What the benchmarks share: knobs, statistics, the measuring loop, loading the
+ * build, the report's opening and closing lines and signing in through a handler.
+ */
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 
 export const ORIGIN = "http://localhost";
 export const COOKIE_NAME = "authjs.session-token";
 
+/** What the server benchmarks sign in with and serve. */
+export const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+export const MAX_AGE = 30 * 86_400;
+export const USER = { id: "user-1", name: "Ada Lovelace", email: "ada@example.com", image: "https://example.com/avatars/ada.png" };
+
+export const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export function positiveInt(value: string | undefined, fallback: number): number {
   const parsed = Number(value);
   return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+}
+
+/** A comma list of positive integers ("1,5,10"); entries that are not one are dropped, and `fallback` stands in for a list left empty. */
+export function positiveInts(value: string | undefined, fallback: number[]): number[] {
+  const parsed = (value ?? "")
+    .split(",")
+    .map((item) => positiveInt(item, 0))
+    .filter((n) => n > 0);
+  return parsed.length > 0 ? parsed : fallback;
 }
 
 /** The installed version of a package, or "?". */
@@ -69,6 +88,97 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
     [copy[i], copy[j]] = [copy[j]!, copy[i]!];
   }
   return copy;
+}
+
+/** How the throughput benchmarks split their time: rounds, each a window per case cut into slices. */
+export interface SliceKnobs {
+  /** BENCH_ROUNDS (default 5). */
+  rounds: number;
+  /** BENCH_SLICE_MS (default 100, at most the window). */
+  sliceMs: number;
+  /** Slices per case per round: BENCH_WINDOW_MS / BENCH_SLICE_MS, at least 1. */
+  slices: number;
+  /** Warm-up per case before the first round: 500 ms, or the window when shorter. */
+  warmupMs: number;
+  /** BENCH_SEED, or a fresh random one: the slice orders of the run. */
+  seed: number;
+}
+
+/** The knobs from the environment; `defaultWindowMs` is the benchmark's BENCH_WINDOW_MS default. */
+export function sliceKnobs(defaultWindowMs: number): SliceKnobs {
+  const windowMs = positiveInt(process.env.BENCH_WINDOW_MS, defaultWindowMs);
+  const sliceMs = Math.min(positiveInt(process.env.BENCH_SLICE_MS, 100), windowMs);
+  return {
+    rounds: positiveInt(process.env.BENCH_ROUNDS, 5),
+    sliceMs,
+    slices: Math.max(1, Math.round(windowMs / sliceMs)),
+    warmupMs: Math.min(500, windowMs),
+    seed: benchSeed(),
+  };
+}
+
+/** A measured case: its operation, and its ops/s per round, which `runRounds` fills. */
+export interface RoundCase {
+  op: () => Promise<void>;
+  opsPerRound: number[];
+}
+
+/**
+ * The measuring loop: a warm-up per case, then `knobs.rounds` rounds in each of
+ * which every case runs `knobs.slices` slices of `knobs.sliceMs`, every pass
+ * over the cases in a new order (seeded by `knobs.seed`): what runs just
+ * before a case changes how fast it runs (a store server still busy from the
+ * previous slice keeps the other core awake and halves a loopback round trip),
+ * so no case may always follow the same one. After each round every case's
+ * `opsPerRound` has that round's ops/s, and `onRound(round)` runs.
+ */
+export async function runRounds(cases: readonly RoundCase[], knobs: SliceKnobs, concurrency: number, onRound: (round: number) => void): Promise<void> {
+  for (const entry of cases) await measure(entry.op, knobs.warmupMs, concurrency);
+  const random = seededRandom(knobs.seed);
+  for (let round = 0; round < knobs.rounds; round++) {
+    const totals = new Map<RoundCase, { ops: number; ms: number }>(cases.map((entry) => [entry, { ops: 0, ms: 0 }]));
+    for (let slice = 0; slice < knobs.slices; slice++) {
+      for (const entry of shuffled(cases, random)) {
+        const { ops, ms } = await measure(entry.op, knobs.sliceMs, concurrency);
+        const total = totals.get(entry)!;
+        total.ops += ops;
+        total.ms += ms;
+      }
+    }
+    for (const entry of cases) {
+      const { ops, ms } = totals.get(entry)!;
+      entry.opsPerRound.push((ops * 1000) / ms);
+    }
+    onRound(round);
+  }
+}
+
+/**
+ * Imports built files (`dist/<file>`, what users import) by computed
+ * specifiers, so typechecking does not depend on a build having run. Resolves
+ * to their modules in order, or to why they could not be imported.
+ */
+export async function importDist<T extends unknown[]>(...files: string[]): Promise<T | string> {
+  try {
+    return (await Promise.all(files.map((file) => import(new URL(`../dist/${file}`, import.meta.url).href)))) as T;
+  } catch (error) {
+    return `cannot import ${files.length === 1 ? `dist/${files[0]}` : "dist/"} (run \`npx vite build\` first): ${message(error)}`;
+  }
+}
+
+/**
+ * The opening lines of a throughput report: the title, the versions and the
+ * machine, the method (`sliced`: how the slices are described), `extra`
+ * lines, and the load average at the start.
+ */
+export function printHeader(title: string, packages: string[], knobs: SliceKnobs, concurrency: number, sliced: string, extra: string[] = []): void {
+  console.log(title);
+  console.log(`node ${process.version} · ${packages.map((pkg) => `${pkg} ${versionOf(pkg)}`).join(" · ")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`);
+  console.log(
+    `c=${concurrency}${concurrency === 1 ? " (sequential awaits)" : " (concurrent loops)"} · ${knobs.rounds} rounds × ${knobs.slices * knobs.sliceMs} ms per case, in ${knobs.slices} slices of ${knobs.sliceMs} ms${sliced}, in a new random order each pass (BENCH_SEED=${knobs.seed}) · warm-up ${knobs.warmupMs} ms per case`,
+  );
+  for (const line of extra) console.log(line);
+  console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(" ")}\n`);
 }
 
 export function sessionCookieOf(response: Response): string | undefined {

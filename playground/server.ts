@@ -14,9 +14,10 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { extname, join, relative, resolve } from "node:path";
+import { extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSessionHandler, memoryStore, toNodeHandler, type Store, type User } from "sessionpulse/server";
+import { freshStats, type Stats } from "./stats.ts";
 
 type Strategy = "jwt" | "database";
 
@@ -129,15 +130,6 @@ const failing = () => Date.now() < failUntil;
 
 /** Requests under /api/auth since the last reset, by "METHOD /path", by status and by tab (the page's `x-playground-tab` header). */
 let stats = freshStats();
-function freshStats() {
-  return {
-    since: Date.now(),
-    counts: {} as Record<string, number>,
-    byTab: {} as Record<string, Record<string, number>>,
-    /** Every `GET /api/auth/session`: when, which tab, what status. */
-    sessionRequests: [] as Array<{ at: number; tab: string | null; status: number }>,
-  };
-}
 
 function count(request: IncomingMessage, path: string, status: number) {
   const key = `${request.method} ${path}`;
@@ -149,6 +141,9 @@ function count(request: IncomingMessage, path: string, status: number) {
     if (stats.sessionRequests.length > 10_000) stats.sessionRequests.shift();
   }
 }
+
+/** What `GET /demo/state` and the switches answer; the page takes its type from here. */
+export type DemoState = ReturnType<typeof demoState>;
 
 function demoState() {
   return {
@@ -186,7 +181,7 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
  */
 async function demo(request: IncomingMessage, response: ServerResponse, path: string) {
   if (request.method === "GET" && path === "/demo/state") return sendJson(response, 200, demoState());
-  if (request.method === "GET" && path === "/demo/stats") return sendJson(response, 200, { ...stats, now: Date.now() });
+  if (request.method === "GET" && path === "/demo/stats") return sendJson(response, 200, { ...stats, now: Date.now() } satisfies Stats);
   if (request.method !== "POST") return sendJson(response, 405, { error: "method_not_allowed" });
   if (!String(request.headers["content-type"] ?? "").startsWith("application/json")) return sendJson(response, 415, { error: "json_required" });
   let body: Record<string, unknown>;
@@ -237,7 +232,8 @@ const TYPES: Record<string, string> = {
 async function serveApp(request: IncomingMessage, response: ServerResponse, path: string) {
   if (request.method !== "GET" && request.method !== "HEAD") return sendJson(response, 405, { error: "method_not_allowed" });
   const file = resolve(APP_DIR, `.${path === "/" ? "/index.html" : decodeURIComponent(path)}`);
-  if (!file.startsWith(APP_DIR)) return sendJson(response, 404, { error: "not_found" });
+  // APP_DIR + sep: a sibling such as playground/dist-old must not pass.
+  if (!file.startsWith(APP_DIR + sep)) return sendJson(response, 404, { error: "not_found" });
   let content: Buffer;
   try {
     content = await readFile(file);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds better-sqlite3 12, the SQLite driver for Node 20 (which has no node:sqlite;
-# better-sqlite3 13 ships N-API 10 binaries that crash there), for the `node` first
-# on PATH outside node_modules, in a cache folder outside the project, and prints
-# the module's folder. The Node 20 smoke test (`npm run test:node20`) runs a
-# database-strategy server on it when SESSIONPULSE_NODE20_BETTER_SQLITE3 names it:
+# better-sqlite3 13 ships N-API 10 binaries that crash there), for the system Node
+# (the one `npm run test:node20` uses: the first `node` on PATH outside
+# node_modules, 20 or newer, as `scripts/run-with-system-node.mjs --which` finds
+# it), in a cache folder outside the project, and prints the module's folder. The
+# Node 20 smoke test runs a database-strategy server on it when
+# SESSIONPULSE_NODE20_BETTER_SQLITE3 names it:
 #
 #   export SESSIONPULSE_NODE20_BETTER_SQLITE3="$(scripts/node20-better-sqlite3.sh)"
 #
@@ -13,21 +15,17 @@
 set -euo pipefail
 
 VERSION=12.11.1
-node_bin=""
-IFS=: read -r -a path_dirs <<<"$PATH"
-for dir in "${path_dirs[@]}"; do
-  case "$dir" in *node_modules*) continue ;; esac
-  if [ -x "$dir/node" ]; then node_bin="$dir/node"; break; fi
-done
-[ -n "$node_bin" ] || { echo "no system node on PATH" >&2; exit 1; }
+# Any `node` can run the finder (it looks past node_modules itself); it says why when it finds none.
+node_bin=$(node "$(dirname "$0")/run-with-system-node.mjs" --which)
 node_dir=$(dirname "$node_bin")
 node_version=$("$node_bin" -p process.version)
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/sessionpulse/better-sqlite3-$VERSION-node-$node_version"
 module="$cache/node_modules/better-sqlite3"
-works() { "$node_bin" -e 'new (require(process.argv[1]))(":memory:").close()' "$module" >/dev/null 2>&1; }
+# Opens an in-memory database with the module; prints nothing when it works, the error when not.
+load_error() { "$node_bin" -e 'new (require(process.argv[1]))(":memory:").close()' "$module" 2>&1 >/dev/null; }
 
-if ! works; then
+if ! load_error >/dev/null; then
   echo "building better-sqlite3 $VERSION for node $node_version in $cache" >&2
   rm -rf "$cache"
   mkdir -p "$cache"
@@ -38,6 +36,10 @@ if ! works; then
     PATH="$node_dir:$PATH" npm install --no-audit --no-fund --ignore-scripts "better-sqlite3@$VERSION" >&2
     PATH="$node_dir:$PATH" npm rebuild better-sqlite3 >&2
   )
-  works || { echo "better-sqlite3 $VERSION built but does not load on node $node_version" >&2; exit 1; }
+  if ! error=$(load_error); then
+    echo "better-sqlite3 $VERSION built but does not load on node $node_version:" >&2
+    echo "$error" >&2
+    exit 1
+  fi
 fi
 echo "$module"

@@ -263,7 +263,8 @@ function TabCard({ snapshot, settings }: { snapshot: SessionSnapshot; settings: 
   );
 }
 
-function SignedIn({ session }: { session: Session }) {
+/** Memoised: the tab card re-renders every second for its countdowns, while the session (and its JSON) changes rarely. */
+const SignedIn = memo(function SignedIn({ session }: { session: Session }) {
   const user = session.user;
   return (
     <div className="signed-in">
@@ -292,7 +293,7 @@ function SignedIn({ session }: { session: Session }) {
       </details>
     </div>
   );
-}
+});
 
 const BrowserTabs = memo(function BrowserTabs() {
   const tabs = useSyncExternalStore(tabsStore.subscribe, tabsStore.get);

@@ -5,18 +5,8 @@
  */
 import type { SessionListing } from "sessionpulse";
 import { useEffect, useState, useSyncExternalStore } from "react";
+import type { DemoState } from "../server.ts";
 import { demoEvents, trackedFetch } from "./tab.ts";
-
-export interface DemoState {
-  strategy: "jwt" | "database";
-  failing: boolean;
-  failUntil: number | null;
-  store: string;
-  session: { maxAge: number; updateAge: number };
-  users: Array<{ name: string; email: string; password: string; role: string }>;
-  accents: string[];
-}
-
 
 async function json<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => null)) as (T & { message?: string; error?: string }) | null;

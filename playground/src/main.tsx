@@ -1,9 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { createSessionClient, type SessionClient, type SessionEventType, type SessionStatus } from "sessionpulse";
+import { createSessionClient, type SessionEventType } from "sessionpulse";
 import { SessionProvider } from "sessionpulse/react";
 import { App } from "./App.tsx";
-import { instrumentedEnv, numberParam, TAB, tabsStore, timeline } from "./tab.ts";
+import { instrumentedEnv, numberParam, TAB, tabsStore, timeline, type PlaygroundGlobal } from "./tab.ts";
 import "./styles.css";
 
 /** Seconds; `?poll=2&throttle=1` in the URL overrides them (the end-to-end tests do). */
@@ -45,7 +45,7 @@ client.on("error", (event) => {
 /** For the end-to-end tests and the curious: the client, and when this tab's status changed (on a clock shared by the tabs). */
 declare global {
   interface Window {
-    __playground: { client: SessionClient; tab: typeof TAB; transitions: Array<{ status: SessionStatus; at: number }> };
+    __playground: PlaygroundGlobal;
   }
 }
 window.__playground = { client, tab: TAB, transitions: [] };

@@ -4,7 +4,7 @@
  * sources (fetch, tab link, online) that record into the timeline. The client
  * itself is the unmodified `sessionpulse` build.
  */
-import { browserEnv, type ClientEnv, type TabLink } from "sessionpulse";
+import { browserEnv, type ClientEnv, type SessionClient, type SessionStatus, type TabLink } from "sessionpulse";
 
 // ---------------------------------------------------------------------------
 // Tab identity: "Tab 1", "Tab 2", … numbered per browser, kept across reloads.
@@ -26,6 +26,14 @@ export const TAB = (() => {
   const number = tabNumber();
   return { number, label: `Tab ${number}`, hue: (number * 67 + 200) % 360 };
 })();
+
+/** What the page exposes on `window.__playground` (main.tsx), for the end-to-end tests, the benchmark and the curious. */
+export interface PlaygroundGlobal {
+  client: SessionClient;
+  tab: typeof TAB;
+  /** When this tab showed each status, on a clock the tabs share (`preciseNow`). */
+  transitions: Array<{ status: SessionStatus; at: number }>;
+}
 
 /** Settings from the URL, e.g. `?poll=2&throttle=1` (seconds). */
 export function numberParam(name: string, fallback: number): number {
@@ -311,22 +319,26 @@ export function instrumentedEnv(): Partial<ClientEnv> {
     openTabLink(name): TabLink {
       const link = base.openTabLink!(name);
       return {
+        // The message first, then the page's own bookkeeping (which re-renders
+        // this page), so the other tabs and this client get it without waiting on that.
         post(message) {
+          // Except this tab's client id, announced before the first message so the
+          // other tabs can name its sender; a no-op for every later message.
           const clientId = (message as { from?: unknown }).from;
           if (typeof clientId === "string") tabsStore.update({ clientId });
+          link.post(message);
           timeline.counters.sent++;
           const { title, detail } = describeMessage(message);
           timeline.add("sent", `Sent ${title}`, detail);
-          link.post(message);
         },
         onMessage(listener) {
           link.onMessage((message) => {
+            listener(message);
             timeline.counters.received++;
             const { title, detail } = describeMessage(message);
             const from = tabsStore.labelOf((message as { from?: unknown } | null)?.from) ?? "another tab";
             timeline.add("received", `Received ${title}`, `from ${from}${detail ? ` · ${detail}` : ""}`);
             if ((message as { type?: string } | null)?.type === "session") noteSync(from);
-            listener(message);
           });
         },
         onLeadership: (listener) => link.onLeadership(listener),

@@ -1,9 +1,11 @@
 /**
- * Drives the playground in real Chromium: builds the app when it is missing
- * or older than its sources, starts `playground/server.ts` on a free port with
- * a throw-away data folder, and opens tabs with playwright-core. Used by the
- * end-to-end tests (`test/e2e`) and by `bench/e2e-tabs.ts`, so it imports
- * only Node built-ins and playwright-core (Node runs it by type stripping).
+ * Drives the playground in real Chromium: builds the library and the app when
+ * they are missing or older than their sources, starts `playground/server.ts`
+ * on a free port with a throw-away data folder, and opens tabs with
+ * playwright-core. Used by the end-to-end tests (`test/e2e`) and by
+ * `bench/e2e-tabs.ts`, so at run time it imports only Node built-ins and
+ * playwright-core (Node runs it by type stripping; the `import type`s below
+ * are erased).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -11,6 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Stats } from "../../playground/stats.ts";
+import type { PlaygroundGlobal } from "../../playground/src/tab.ts";
+import type { SessionSnapshot, SessionStatus } from "../../src/client/index.ts";
+
+export type { Stats };
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -38,14 +45,17 @@ function newestMtime(path: string): number {
 
 /**
  * Makes sure the library (`dist/`) and the playground app (`playground/dist/`)
- * are built: the library when it is missing, the app when it is missing or
- * older than its sources or the library. Returns what it built.
+ * are built: the library when it is missing or older than `src/` or `react/`,
+ * the app when it is missing or older than its sources or the library.
+ * Returns what it built.
  */
 export function buildPlayground(): string[] {
   const built: string[] = [];
   // NODE_ENV=production: vitest sets "test", with which Vite would bundle React's development build (several times slower).
   const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: ROOT, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
-  if (!existsSync(join(ROOT, "dist", "index.js")) || !existsSync(join(ROOT, "dist", "react.js")) || !existsSync(join(ROOT, "dist", "server.js"))) {
+  const library = join(ROOT, "dist", "index.js");
+  const librarySources = Math.max(...["src", "react"].map((path) => newestMtime(join(ROOT, path))));
+  if (!existsSync(library) || !existsSync(join(ROOT, "dist", "react.js")) || !existsSync(join(ROOT, "dist", "server.js")) || statSync(library).mtimeMs < librarySources) {
     run("npm", ["run", "build", "--silent"]);
     built.push("library");
   }
@@ -62,17 +72,6 @@ export function buildPlayground(): string[] {
 
 // ---------------------------------------------------------------------------
 // Server
-
-export interface Stats {
-  since: number;
-  now: number;
-  /** Requests under /api/auth by "METHOD /path". */
-  counts: Record<string, number>;
-  /** The same, per tab (the page's `x-playground-tab` header, e.g. "Tab 2"). */
-  byTab: Record<string, Record<string, number>>;
-  /** Every `GET /api/auth/session`: when (server ms), which tab, what status. */
-  sessionRequests: Array<{ at: number; tab: string | null; status: number }>;
-}
 
 export interface Playground {
   url: string;
@@ -151,15 +150,9 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
-type Status = "loading" | "authenticated" | "unauthenticated";
-
-/** What the playground page exposes on `window.__playground`. */
-interface PlaygroundWindow {
-  __playground: {
-    tab: { label: string };
-    transitions: Array<{ status: Status; at: number }>;
-    client: { signOut(options: { redirect: boolean }): Promise<unknown>; getSnapshot(): { status: Status; isLeader: boolean; isStale: boolean } };
-  };
+/** The page's `window` (main.tsx puts `__playground` on it); in `page.evaluate` callbacks. */
+export interface PlaygroundWindow {
+  __playground: PlaygroundGlobal;
 }
 
 const PAGE = '[data-testid="page"]';
@@ -192,13 +185,13 @@ export async function press(page: Page, testId: string): Promise<void> {
 
 export const tabLabel = (page: Page) => page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.tab.label);
 
-export async function statusOf(page: Page): Promise<{ status: Status; isLeader: boolean; isStale: boolean }> {
+export async function statusOf(page: Page): Promise<Pick<SessionSnapshot, "status" | "isLeader" | "isStale">> {
   const element = page.locator(PAGE);
   const [status, leader, stale] = await Promise.all([element.getAttribute("data-status"), element.getAttribute("data-leader"), element.getAttribute("data-stale")]);
-  return { status: status as Status, isLeader: leader === "true", isStale: stale === "true" };
+  return { status: status as SessionStatus, isLeader: leader === "true", isStale: stale === "true" };
 }
 
-export async function waitForStatus(pages: Page[], status: Status, timeout = 5_000): Promise<void> {
+export async function waitForStatus(pages: Page[], status: SessionStatus, timeout = 5_000): Promise<void> {
   await Promise.all(pages.map((page) => page.waitForSelector(`${PAGE}[data-status="${status}"]`, { timeout })));
 }
 
@@ -228,7 +221,7 @@ export async function signIn(page: Page, email = "ada@example.com", password = "
  * When the tab last rendered `status` (ms on a clock all tabs share:
  * performance.timeOrigin + performance.now()), or null.
  */
-export function renderedAt(page: Page, status: Status): Promise<number | null> {
+export function renderedAt(page: Page, status: SessionStatus): Promise<number | null> {
   return page.evaluate((wanted) => {
     const all = (window as unknown as PlaygroundWindow).__playground.transitions.filter((entry) => entry.status === wanted);
     return all.length ? all[all.length - 1]!.at : null;

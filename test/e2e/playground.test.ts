@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test, type TestContext } from "vitest";
+import { missing } from "../server/services.ts";
 import {
   buildPlayground,
   chromiumMissing,
@@ -29,9 +30,10 @@ import {
   tabLabel,
   waitForStatus,
   type Playground,
+  type PlaygroundWindow,
 } from "./harness.ts";
 
-const missing = chromiumMissing();
+const noChromium = chromiumMissing();
 const ARTIFACTS = join(ROOT, "test-artifacts");
 
 let server: Playground;
@@ -46,10 +48,7 @@ function e2e(name: string, body: (context: TestContext) => Promise<void>, timeou
     name,
     { timeout, retry },
     async (context) => {
-      if (missing) {
-        if (process.env.SESSIONPULSE_REQUIRE_SERVICES === "1") throw new Error(`${missing} (SESSIONPULSE_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
-        context.skip(missing);
-      }
+      if (noChromium) missing(noChromium, context);
       await body(context);
     },
   );
@@ -69,7 +68,7 @@ async function signedIn(pages: Page[], email?: string, password?: string): Promi
 }
 
 beforeAll(async () => {
-  if (missing) return;
+  if (noChromium) return;
   buildPlayground();
   [server, browser] = await Promise.all([startPlayground(), launchChromium()]);
 }, 120_000);
@@ -110,7 +109,7 @@ describe("playground in Chromium", () => {
     let shared: BrowserContext;
     let tabs: Page[];
     beforeAll(async () => {
-      if (missing) return;
+      if (noChromium) return;
       shared = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
       tabs = await openTabs(shared, server.url, 3, "?poll=60");
     });
@@ -121,7 +120,7 @@ describe("playground in Chromium", () => {
     /** Back to signed out everywhere (a retried test may start from any state). */
     async function signedOutEverywhere() {
       if ((await statusOf(tabs[0]!)).status !== "unauthenticated") {
-        await tabs[0]!.evaluate(() => (window as unknown as { __playground: { client: { signOut(o: object): Promise<unknown> } } }).__playground.client.signOut({ redirect: false }));
+        await tabs[0]!.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.signOut({ redirect: false }));
       }
       await waitForStatus(tabs, "unauthenticated");
     }
@@ -145,7 +144,7 @@ describe("playground in Chromium", () => {
         expect(sessionGets(stats, labels[(round + 2) % 3])).toBe(0);
         expect(stats.counts["POST /api/auth/callback/credentials"]).toBe(1);
 
-        await b!.evaluate(() => (window as unknown as { __playground: { client: { signOut(o: object): Promise<unknown> } } }).__playground.client.signOut({ redirect: false }));
+        await b!.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.signOut({ redirect: false }));
         await waitForStatus(tabs, "unauthenticated");
       }
       annotate(context, "signInLatencyMs", latencies);
@@ -318,7 +317,7 @@ describe("playground in Chromium", () => {
   e2e("switching the server between database and JWT keeps every tab signed in", async () => {
     const tabs = await openTabs(await newContext(), server.url, 2, "?poll=60");
     await signedIn(tabs);
-    const strategyIn = (page: Page) => page.evaluate(() => (window as unknown as { __playground: { client: { getSnapshot(): { data: { strategy?: string } | null } } } }).__playground.client.getSnapshot().data?.strategy);
+    const strategyIn = (page: Page) => page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.getSnapshot().data?.strategy);
     expect(await strategyIn(tabs[1]!)).toBe("database");
 
     for (const strategy of ["jwt", "database"] as const) {
