@@ -4,7 +4,6 @@ import { browserEnv } from "./browser-env.js";
 import type { ClientEnv, TabLink } from "./env.js";
 import { SessionError } from "./errors.js";
 import { PROTOCOL_VERSION, readMessage, type SessionReason } from "./messages.js";
-import { readSession } from "./session-shape.js";
 import { createTransport } from "./transport.js";
 import type { SessionClient, SessionClientOptions, SessionEvent, SessionEventType, SessionSnapshot, SignInResult } from "./types.js";
 
@@ -78,6 +77,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   /** The `expires` we already refreshed ahead of, so an unchanged expiry does not loop. */
   let refreshedAheadOf: string | undefined;
   let reading: Promise<SessionSnapshot> | undefined;
+  /** When the latest read sent its request: its answer may predate a change made since. */
+  let readSentAt = Infinity;
   let readAbort: AbortController | undefined;
   let writeQueue: Promise<unknown> = Promise.resolve();
   let csrfToken: Promise<string> | undefined;
@@ -215,15 +216,20 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   /**
    * One read of `GET /session`, shared by concurrent callers in this tab and
    * serialised across tabs by a lock. `stillNeeded` is asked again once the
-   * lock is held: another tab may have brought the answer meanwhile.
+   * lock is held: another tab may have brought the answer meanwhile. A `fresh`
+   * caller (the public `refresh()`, typically after a change made by its own
+   * request) never joins a read whose request went out before the call: it
+   * waits for it, then reads again.
    */
-  function refresh(stillNeeded?: () => boolean): Promise<SessionSnapshot> {
+  function refresh(stillNeeded?: () => boolean, fresh?: boolean): Promise<SessionSnapshot> {
     if (destroyed) return Promise.resolve(snapshot);
+    if (fresh && reading && readSentAt < now()) return reading.then(() => refresh(undefined, true));
     return (reading ??= read(stillNeeded).finally(() => (reading = undefined)));
   }
 
   async function read(stillNeeded?: () => boolean): Promise<SessionSnapshot> {
     const controller = (readAbort = new AbortController());
+    readSentAt = Infinity;
     const askedAt = now();
     const task = async () => {
       // Stamped before the pause: an earlier key is the safe side (newer states win), and polls keep their rhythm.
@@ -234,6 +240,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       // A write since this read was queued aborted it: an abort listener added now would never fire.
       if (controller.signal.aborted || (stillNeeded && !stillNeeded())) return;
       try {
+        readSentAt = now();
         const { body, offset: serverOffset } = await transport.session(controller.signal);
         // A write that completed after this read started has a later key: apply() keeps its outcome.
         apply(body, startedAt, "local", "refresh", serverOffset);
@@ -399,15 +406,13 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       };
     },
 
-    refresh: () => refresh(),
+    refresh: () => refresh(undefined, true),
 
     update(data) {
       return write(async () => {
         if (snapshot.status === "loading") await refresh();
         if (snapshot.status !== "authenticated") throw new SessionError("unauthenticated");
-        const { body } = await withCsrf((token) => transport.postJson("/session", { csrfToken: token, data }));
-        const session = readSession(body);
-        if (session === undefined) throw new SessionError("invalid_response", 200, "/session");
+        const { body: session } = await withCsrf((token) => transport.session(undefined, { csrfToken: token, data }));
         commit(session, "update");
         return session;
       });

@@ -50,8 +50,10 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
   }
 
   return {
-    async session(signal?: AbortSignal): Promise<Answer<Session | null>> {
-      const answer = await call("/session", {}, signal);
+    /** `GET /session`, or with `update` the `POST /session` of an update: the session answered, checked. */
+    async session(signal?: AbortSignal, update?: object): Promise<Answer<Session | null>> {
+      const init = update && { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(update) };
+      const answer = await call("/session", init, signal);
       const session = readSession(answer.body);
       if (session === undefined) throw new SessionError("invalid_response", 200, "/session");
       return { body: session, offset: answer.offset };
@@ -69,6 +71,5 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
         headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1" },
         body: new URLSearchParams(fields).toString(),
       }),
-    postJson: (path: string, body: unknown) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   };
 }

@@ -31,6 +31,30 @@ describe("sign-in, update and sign-out across tabs", () => {
     expect(postedWhenNotified[0]).toBe(before + 1);
   });
 
+  it("refresh() after a change made elsewhere answers with a read that started after the call, not one already in flight", async () => {
+    const browser = createBrowser({ latency: 100 });
+    const initialSession = browser.server.signInDirectly();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    // A read is on its way (say a focus refresh) when the app revokes the session by its own request and asks again.
+    const inFlight = tab.client.refresh();
+    await browser.time.advance(60);
+    browser.server.session = null;
+    const after = tab.client.refresh();
+    await browser.time.advance(400);
+    expect((await inFlight).status).toBe("authenticated");
+    expect((await after).status).toBe("unauthenticated");
+    expect(browser.server.sessionReads()).toBe(2);
+  });
+
+  it("concurrent refresh() calls share one read", async () => {
+    const browser = createBrowser();
+    const tab = browser.openTab({ refetchInterval: 0, initialSession: browser.server.signInDirectly() });
+    const calls = [tab.client.refresh(), tab.client.refresh(), tab.client.refresh()];
+    await browser.time.advance(200);
+    await Promise.all(calls);
+    expect(browser.server.sessionReads()).toBe(1);
+  });
+
   it("a failed sign-in reports CredentialsSignin and changes nothing", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
