@@ -76,7 +76,11 @@ export interface SessionClient {
   getSnapshot(): SessionSnapshot;
   /** Calls `listener` when the snapshot changes. The first subscriber starts the client, the last stops it. */
   subscribe(listener: () => void): () => void;
-  /** Asks the server now; concurrent calls share one request. */
+  /**
+   * Asks the server now; calls made together share one request. The answer is
+   * always to a request sent after the call (never one already on its way),
+   * so it reflects changes the app made just before, e.g. revoking sessions.
+   */
   refresh(): Promise<SessionSnapshot>;
   /** `POST /session` with `data`; the result goes to every tab. */
   update(data?: unknown): Promise<Session | null>;
