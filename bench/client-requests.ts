@@ -242,7 +242,8 @@ function createClock(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
       for (;;) {
         let dueId = 0;
         let due: { at: number; seq: number; run: () => void; every?: number } | undefined;
-        for (const [id, timer] of timers) if (timer.at <= target && (!due || timer.at < due.at || (timer.at === due.at && timer.seq < due.seq))) [dueId, due] = [id, timer];
+        for (const [id, timer] of timers)
+          if (timer.at <= target && (!due || timer.at < due.at || (timer.at === due.at && timer.seq < due.seq))) [dueId, due] = [id, timer];
         if (!due) break;
         now = due.at;
         if (due.every) timers.set(dueId, { ...due, at: due.at + due.every, seq: ++seq });
@@ -453,7 +454,12 @@ async function checkNextAuthHarness(): Promise<Array<{ name: string; expected: s
     const from = 61 * SECOND;
     await d.advanceTo(from + 10 * MINUTE);
     const observed = gets(d, from, from + 10 * MINUTE);
-    rows.push({ name: "N=5 staggered 12 s, 10 intervals (50 polls), no focus", expected: "250 (N per poll; ×60 = 1,500/h as in the research)", observed: String(observed), ok: observed === 250 });
+    rows.push({
+      name: "N=5 staggered 12 s, 10 intervals (50 polls), no focus",
+      expected: "250 (N per poll; ×60 = 1,500/h as in the research)",
+      observed: String(observed),
+      ok: observed === 250,
+    });
     // One tab gains focus: N.
     const at = from + 10 * MINUTE + 30 * SECOND;
     await d.advanceTo(at);
@@ -491,7 +497,12 @@ async function checkNextAuthHarness(): Promise<Array<{ name: string; expected: s
     const from = 61 * SECOND;
     await d.advanceTo(from + 10 * MINUTE);
     const observed = gets(d, from, from + 10 * MINUTE) / 30;
-    rows.push({ name: "N=3 opened 150 ms apart (same second), per poll", expected: "1.67 (research: same-second broadcasts coalesce)", observed: observed.toFixed(2), ok: Math.abs(observed - 5 / 3) < 0.01 });
+    rows.push({
+      name: "N=3 opened 150 ms apart (same second), per poll",
+      expected: "1.67 (research: same-second broadcasts coalesce)",
+      observed: observed.toFixed(2),
+      ok: Math.abs(observed - 5 / 3) < 0.01,
+    });
     await d.close();
   }
   return rows;
@@ -508,10 +519,13 @@ async function main() {
   const versions = { nextAuth: peerVersion("next-auth"), react: peerVersion("react"), happyDom: peerVersion("happy-dom") };
   console.log(`Client: session requests with N tabs, one simulated hour (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node})`);
   console.log(`sessionpulse: dist/index.js; next-auth ${versions.nextAuth} (react ${versions.react}, happy-dom ${versions.happyDom})`);
-  console.log(`refetchInterval ${INTERVAL_S} s, focus switch every ${FOCUS_EVERY / SECOND} s round-robin, sign-out at 45:15.5, RTT ${LATENCY} ms; counted: GET /session in [0, 60 min]\n`);
+  console.log(
+    `refetchInterval ${INTERVAL_S} s, focus switch every ${FOCUS_EVERY / SECOND} s round-robin, sign-out at 45:15.5, RTT ${LATENCY} ms; counted: GET /session in [0, 60 min]\n`,
+  );
 
   console.log("next-auth harness check (research §(d), v4 column):");
-  for (const row of await checkNextAuthHarness()) console.log(`  ${row.ok ? "ok    " : "DIFFERS"} ${row.name}: expected ${row.expected}; observed ${row.observed}`);
+  for (const row of await checkNextAuthHarness())
+    console.log(`  ${row.ok ? "ok    " : "DIFFERS"} ${row.name}: expected ${row.expected}; observed ${row.observed}`);
   console.log();
 
   type Row = { n: number; ours: Counts; theirs: Counts };
@@ -521,7 +535,11 @@ async function main() {
     withFocus.push({ n, ours: await runScenario(oursDriver(ours), n), theirs: await runScenario(await nextAuthDriver(), n) });
   }
   for (const n of TABS) {
-    pollingOnly.push({ n, ours: await runScenario(oursDriver(ours), n, { focus: false }), theirs: await runScenario(await nextAuthDriver(), n, { focus: false }) });
+    pollingOnly.push({
+      n,
+      ours: await runScenario(oursDriver(ours), n, { focus: false }),
+      theirs: await runScenario(await nextAuthDriver(), n, { focus: false }),
+    });
   }
 
   const split = (c: Counts) => `${c.total} (${c.beforeSignOut} + ${c.afterSignOut})`;
@@ -536,7 +554,9 @@ async function main() {
   table(pollingOnly);
   console.log("\nSign-out (requests in the 5 s after it; every tab unauthenticated at the end?):");
   for (const { n, ours: o, theirs: t } of withFocus) {
-    console.log(`  N=${n}: sessionpulse ${o.signOutMix}, ${o.allSignedOut ? "all signed out" : "NOT all signed out"}; next-auth ${t.signOutMix}, ${t.allSignedOut ? "all signed out" : "NOT all signed out"}`);
+    console.log(
+      `  N=${n}: sessionpulse ${o.signOutMix}, ${o.allSignedOut ? "all signed out" : "NOT all signed out"}; next-auth ${t.signOutMix}, ${t.allSignedOut ? "all signed out" : "NOT all signed out"}`,
+    );
   }
   console.log();
 
@@ -546,7 +566,9 @@ async function main() {
   const budget = polls + bursts;
   console.log("Targets:");
   for (const { n, ours: o } of withFocus) {
-    console.log(`  ${o.total <= budget ? "met   " : "MISSED"} N=${n}: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + 1 per focus burst (${bursts}) = ${budget}`);
+    console.log(
+      `  ${o.total <= budget ? "met   " : "MISSED"} N=${n}: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + 1 per focus burst (${bursts}) = ${budget}`,
+    );
   }
   for (const { n, ours: o } of pollingOnly) {
     console.log(`  ${o.total <= polls ? "met   " : "MISSED"} N=${n}, no focus: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls})`);

@@ -63,7 +63,8 @@ const [server, browser] = await Promise.all([startPlayground(), launchChromium()
 console.log(`Chromium ${browser.version()}, playground at ${server.url}, ${new Date().toISOString()}`);
 const newContext = () => browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
 
-const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)}, n=${values.length})`;
+const fmt = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)}, n=${values.length})`;
 
 /** The page's window, with when its client emitted `signout`. */
 type BenchWindow = PlaygroundWindow & { __bench?: number[] };
@@ -114,7 +115,9 @@ try {
 
   for (const part of ["polling", "focus"] as const) {
     if (!PARTS.has(part)) continue;
-    console.log(`\n${part === "polling" ? "polling only" : `polling + focus moving to the next tab every ${SWITCH / 1000} s`}: refetchInterval 10 s, focusThrottle 5 s, ${SECONDS} s per row`);
+    console.log(
+      `\n${part === "polling" ? "polling only" : `polling + focus moving to the next tab every ${SWITCH / 1000} s`}: refetchInterval 10 s, focusThrottle 5 s, ${SECONDS} s per row`,
+    );
     for (const n of TABS) {
       if (part === "focus" && n < 2) continue;
       const context = await newContext();
@@ -135,7 +138,9 @@ try {
       const stats = await server.stats();
       const requests = sessionGets(stats);
       const tabsAsking = new Set(stats.sessionRequests.map((request) => request.tab)).size;
-      console.log(`  ${String(n).padStart(2)} tab${n === 1 ? " " : "s"}: ${requests} GET /session in ${SECONDS} s = ${((requests * 60) / SECONDS).toFixed(1)}/min (${tabsAsking} tab${tabsAsking === 1 ? "" : "s"} asked${part === "focus" ? `, ${switches} focus switches` : ""})`);
+      console.log(
+        `  ${String(n).padStart(2)} tab${n === 1 ? " " : "s"}: ${requests} GET /session in ${SECONDS} s = ${((requests * 60) / SECONDS).toFixed(1)}/min (${tabsAsking} tab${tabsAsking === 1 ? "" : "s"} asked${part === "focus" ? `, ${switches} focus switches` : ""})`,
+      );
       await context.close();
     }
   }

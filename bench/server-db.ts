@@ -60,7 +60,9 @@ const KNOBS = sliceKnobs(1500);
 /** Requests in flight at once (BENCH_CONCURRENCY); 1 measures latency-bound throughput, more overlaps the store's round trips as a busy server does. */
 const CONCURRENCY = positiveInt(process.env.BENCH_CONCURRENCY, 1);
 /** Only these stores (BENCH_STORES=redis,sqlite); all when unset. */
-const STORES = process.env.BENCH_STORES?.split(",").map((name) => name.trim()).filter(Boolean);
+const STORES = process.env.BENCH_STORES?.split(",")
+  .map((name) => name.trim())
+  .filter(Boolean);
 /** The services the store tests use (test/server/services.ts) unless BENCH_PG_URL / BENCH_REDIS_URL name others. */
 const PG_URL = process.env.BENCH_PG_URL ?? process.env.SESSIONPULSE_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.SESSIONPULSE_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -403,7 +405,11 @@ async function prepareRow(m: Modules, row: Row, backend: Backend): Promise<void>
   if (unelapsed.bad + elapsed.bad > 0) problems.push(`${unelapsed.bad + elapsed.bad} non-200`);
   if (updatedBefore !== signedInAt) problems.push(`updated_at ${updatedBefore} after the unelapsed run, sign-in was ${signedInAt}`);
   if (updatedAfter !== jumpedTo) problems.push(`updated_at ${updatedAfter} after the elapsed run, expected ${jumpedTo} (the first request after the jump)`);
-  row.writes = { unelapsed: unelapsed.counts, elapsed: elapsed.counts, check: problems.length ? `CHECK FAILED: ${problems.join("; ")}` : "row's updated_at agrees" };
+  row.writes = {
+    unelapsed: unelapsed.counts,
+    elapsed: elapsed.counts,
+    check: problems.length ? `CHECK FAILED: ${problems.join("; ")}` : "row's updated_at agrees",
+  };
 
   // The measured handler: real clock, updateAge 1 day, so no request writes.
   const { handler } = m.createSessionHandler({
@@ -560,7 +566,9 @@ async function main(): Promise<void> {
       const status: string[] = [];
       const failures = row.session!.failures + row.floor!.failures + row.fetchFloor!.failures;
       if (failures > 0) status.push(`INVALID: ${failures} unexpected answers`);
-      status.push(row.target ? (ratio >= RATIO_TARGET ? `ratio met (≥ ${RATIO_TARGET}×)` : `ratio MISSED (< ${RATIO_TARGET}×)`) : "ratio: reference, no target");
+      status.push(
+        row.target ? (ratio >= RATIO_TARGET ? `ratio met (≥ ${RATIO_TARGET}×)` : `ratio MISSED (< ${RATIO_TARGET}×)`) : "ratio: reference, no target",
+      );
       status.push(writesMet ? "writes met (0 / 1)" : "writes MISSED (target 0 / 1)");
       return [
         row.label,

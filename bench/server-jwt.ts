@@ -128,7 +128,13 @@ async function main(): Promise<void> {
   const youngProbe = await young.handler(sessionRequest(ourCookie));
   const youngBody = (await youngProbe.json()) as { user?: { email?: string } } | null;
   const youngProblem =
-    youngProbe.status !== 200 ? `status ${youngProbe.status}` : youngProbe.headers.getSetCookie().length > 0 ? "sent Set-Cookie" : youngBody?.user?.email !== USER.email ? "no session in body" : undefined;
+    youngProbe.status !== 200
+      ? `status ${youngProbe.status}`
+      : youngProbe.headers.getSetCookie().length > 0
+        ? "sent Set-Cookie"
+        : youngBody?.user?.email !== USER.email
+          ? "no session in body"
+          : undefined;
   const youngCase = addCase(
     "young",
     "ours, not re-issuing (token < updateAge)",
@@ -144,7 +150,13 @@ async function main(): Promise<void> {
   const reissued = sessionCookieOf(reissueProbe);
   const reissueBody = (await reissueProbe.json()) as { user?: { email?: string } } | null;
   const reissueProblem =
-    reissueProbe.status !== 200 ? `status ${reissueProbe.status}` : !reissued ? "no Set-Cookie" : reissueBody?.user?.email !== USER.email ? "no session in body" : undefined;
+    reissueProbe.status !== 200
+      ? `status ${reissueProbe.status}`
+      : !reissued
+        ? "no Set-Cookie"
+        : reissueBody?.user?.email !== USER.email
+          ? "no session in body"
+          : undefined;
   const reissueCase = addCase(
     "reissue",
     "ours, re-issuing (updateAge: 0)",
@@ -231,7 +243,8 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
 
   const missed = cases.filter((entry) => !entry.skipped && TARGETS[entry.id]?.min !== undefined && median(ratios.get(entry.id)!) < TARGETS[entry.id]!.min!);
-  for (const entry of missed) console.log(`TARGET MISSED: ${entry.label}: ${median(ratios.get(entry.id)!).toFixed(2)}× floor, target ${TARGETS[entry.id]!.note}`);
+  for (const entry of missed)
+    console.log(`TARGET MISSED: ${entry.label}: ${median(ratios.get(entry.id)!).toFixed(2)}× floor, target ${TARGETS[entry.id]!.note}`);
   for (const entry of cases) if (entry.skipped) console.log(`NOT MEASURED: ${entry.label}: ${entry.skipped}`);
   if (missed.length === 0 && cases.every((entry) => !entry.skipped)) console.log("All targets met.");
   console.log(footer(startedAt, 1));

@@ -173,12 +173,18 @@ export async function importDist<T extends unknown[]>(...files: string[]): Promi
  */
 export function printHeader(title: string, packages: string[], knobs: SliceKnobs, concurrency: number, sliced: string, extra: string[] = []): void {
   console.log(title);
-  console.log(`node ${process.version} · ${packages.map((pkg) => `${pkg} ${versionOf(pkg)}`).join(" · ")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`);
+  console.log(
+    `node ${process.version} · ${packages.map((pkg) => `${pkg} ${versionOf(pkg)}`).join(" · ")} · ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"})`,
+  );
   console.log(
     `c=${concurrency}${concurrency === 1 ? " (sequential awaits)" : " (concurrent loops)"} · ${knobs.rounds} rounds × ${knobs.slices * knobs.sliceMs} ms per case, in ${knobs.slices} slices of ${knobs.sliceMs} ms${sliced}, in a new random order each pass (BENCH_SEED=${knobs.seed}) · warm-up ${knobs.warmupMs} ms per case`,
   );
   for (const line of extra) console.log(line);
-  console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(" ")}\n`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" ")}\n`,
+  );
 }
 
 export function sessionCookieOf(response: Response): string | undefined {
@@ -209,7 +215,9 @@ export async function signIn(handler: (request: Request) => Promise<Response>, c
 /** The closing line of a report: when, on what, and how long it took. */
 export function footer(startedAt: Date, concurrency: number): string {
   const seconds = ((Date.now() - startedAt.getTime()) / 1000).toFixed(1);
-  const load = loadavg().map((value) => value.toFixed(2)).join(" ");
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
   return `\n${startedAt.toISOString()} · node ${process.version} · c=${concurrency} · ${seconds} s · load average at end: ${load}`;
 }
 

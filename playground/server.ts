@@ -89,7 +89,9 @@ function buildAuth(current: Strategy) {
     session: { strategy: current, migrateFrom: current === "jwt" ? "database" : "jwt", ...SESSION },
     store,
     async authorize(credentials) {
-      const email = String(credentials.email ?? "").trim().toLowerCase();
+      const email = String(credentials.email ?? "")
+        .trim()
+        .toLowerCase();
       const user = USERS.find((candidate) => candidate.email === email);
       if (!user || !sameText(String(credentials.password ?? ""), user.password)) return null;
       return { id: user.id, name: user.name, email: user.email, role: user.role } satisfies User;

@@ -21,10 +21,16 @@ export function useSession({ required = false, onUnauthenticated }: UseSessionOp
   const view = useMemo(() => {
     let last: Pick<SessionSnapshot, "data" | "status" | "isStale" | "error"> | undefined;
     return ({ data, status, isStale, error }: SessionSnapshot) =>
-      last && last.data === data && last.status === status && last.isStale === isStale && last.error === error ? last : (last = { data, status, isStale, error });
+      last && last.data === data && last.status === status && last.isStale === isStale && last.error === error
+        ? last
+        : (last = { data, status, isStale, error });
   }, [client]);
   const [serverView] = useState(() => view(client.getSnapshot()));
-  const shown = useSyncExternalStore(client.subscribe, () => view(client.getSnapshot()), () => serverView);
+  const shown = useSyncExternalStore(
+    client.subscribe,
+    () => view(client.getSnapshot()),
+    () => serverView,
+  );
   const unauthenticated = required && shown.status === "unauthenticated";
   useEffect(() => {
     if (!unauthenticated) return;
@@ -32,5 +38,8 @@ export function useSession({ required = false, onUnauthenticated }: UseSessionOp
     const query = new URLSearchParams({ error: "SessionRequired", callbackUrl: window.location.href });
     window.location.assign(`${client.basePath}/signin?${query}`);
   }, [unauthenticated, client]);
-  return useMemo(() => ({ ...shown, status: unauthenticated ? "loading" : shown.status, update: client.update }) as UseSessionResult, [shown, unauthenticated, client]);
+  return useMemo(
+    () => ({ ...shown, status: unauthenticated ? "loading" : shown.status, update: client.update }) as UseSessionResult,
+    [shown, unauthenticated, client],
+  );
 }

@@ -64,8 +64,8 @@ export function App({ settings }: { settings: Settings }) {
       </main>
       <footer className="footer container">
         <span>
-          <strong>sessionpulse</strong> · the client is <code>createSessionClient()</code> from <code>sessionpulse</code>, rendered with <code>sessionpulse/react</code>; the server is{" "}
-          <code>createSessionHandler()</code> from <code>sessionpulse/server</code>.
+          <strong>sessionpulse</strong> · the client is <code>createSessionClient()</code> from <code>sessionpulse</code>, rendered with{" "}
+          <code>sessionpulse/react</code>; the server is <code>createSessionHandler()</code> from <code>sessionpulse/server</code>.
         </span>
         <span>
           Poll every {settings.refetchInterval} s · focus throttle {settings.focusThrottle} s · change with <code>?poll=2&amp;throttle=1</code>
@@ -117,8 +117,8 @@ const Hero = memo(function Hero() {
           One session. Every tab. <span className="accent-text">One poller.</span>
         </h1>
         <p>
-          sessionpulse keeps a signed-in session alive and identical across browser tabs. The tabs elect a leader; only the leader asks the server, and every answer reaches the other tabs over a
-          BroadcastChannel within milliseconds, without a request of their own.
+          sessionpulse keeps a signed-in session alive and identical across browser tabs. The tabs elect a leader; only the leader asks the server, and every
+          answer reaches the other tabs over a BroadcastChannel within milliseconds, without a request of their own.
         </p>
       </div>
       <ol className="steps" aria-label="Try this">
@@ -171,7 +171,10 @@ function TabCard({ snapshot, settings }: { snapshot: SessionSnapshot; settings: 
   const now = useNow(1000);
   const lastSync = useSyncExternalStore(syncStore.subscribe, syncStore.get);
   const retrying = isLeader && isStale && error !== null;
-  const nextPoll = isLeader && !retrying && lastSync && settings.refetchInterval > 0 && status === "authenticated" ? lastSync.at + settings.refetchInterval * 1000 - now : null;
+  const nextPoll =
+    isLeader && !retrying && lastSync && settings.refetchInterval > 0 && status === "authenticated"
+      ? lastSync.at + settings.refetchInterval * 1000 - now
+      : null;
 
   return (
     <section className="card tab-card" aria-label="This tab">
@@ -237,14 +240,26 @@ function TabCard({ snapshot, settings }: { snapshot: SessionSnapshot; settings: 
             <Icon name="refresh" size={13} /> Last synced
           </span>
           <span className="metric-value">{lastSync ? ago(now - lastSync.at) : "—"}</span>
-          <span className="metric-note">{lastSync ? (lastSync.by === "this tab" ? "asked the server itself" : `got it from ${lastSync.by}`) : "nothing yet"}</span>
+          <span className="metric-note">
+            {lastSync ? (lastSync.by === "this tab" ? "asked the server itself" : `got it from ${lastSync.by}`) : "nothing yet"}
+          </span>
         </div>
         <div className="metric">
           <span className="metric-label">
             <Icon name={isLeader ? "crown" : "listen"} size={13} /> Polling
           </span>
           <span className="metric-value">
-            {retrying ? "retrying" : nextPoll !== null ? (nextPoll < 500 ? "due now" : `next in ${formatDuration(nextPoll)}`) : isLeader ? (status === "authenticated" ? "paused" : "idle") : "not this tab"}
+            {retrying
+              ? "retrying"
+              : nextPoll !== null
+                ? nextPoll < 500
+                  ? "due now"
+                  : `next in ${formatDuration(nextPoll)}`
+                : isLeader
+                  ? status === "authenticated"
+                    ? "paused"
+                    : "idle"
+                  : "not this tab"}
           </span>
           <span className="metric-note">
             {retrying
@@ -330,7 +345,10 @@ function TabRow({ tab }: { tab: TabInfo }) {
         <Icon name={tab.isLeader ? "crown" : "listen"} size={13} />
         {tab.isLeader ? "leader" : "listens"}
       </span>
-      <span className={`mini-status mini-${tab.isStale ? "stale" : tab.status}`} title={tab.isStale ? "showing its last session; the server could not confirm it" : undefined}>
+      <span
+        className={`mini-status mini-${tab.isStale ? "stale" : tab.status}`}
+        title={tab.isStale ? "showing its last session; the server could not confirm it" : undefined}
+      >
         {tab.isStale ? "Stale" : (STATUS_LABEL[tab.status as keyof typeof STATUS_LABEL] ?? tab.status)}
       </span>
       <span className="requests" title="GET /session requests made by this tab">

@@ -23,7 +23,19 @@ function useAction() {
   return { pending, error, run };
 }
 
-function Panel({ title, icon, children, className, aside }: { title: string; icon: Parameters<typeof Icon>[0]["name"]; children: ReactNode; className?: string; aside?: ReactNode }) {
+function Panel({
+  title,
+  icon,
+  children,
+  className,
+  aside,
+}: {
+  title: string;
+  icon: Parameters<typeof Icon>[0]["name"];
+  children: ReactNode;
+  className?: string;
+  aside?: ReactNode;
+}) {
   return (
     <section className={`card${className ? ` ${className}` : ""}`} aria-label={title}>
       <div className="card-head">
@@ -69,7 +81,13 @@ export function AccountPanel() {
           </label>
           <label>
             <span>Password</span>
-            <input type="password" value={password} onChange={(event) => setPassword(event.target.value)} autoComplete="current-password" data-testid="password" />
+            <input
+              type="password"
+              value={password}
+              onChange={(event) => setPassword(event.target.value)}
+              autoComplete="current-password"
+              data-testid="password"
+            />
           </label>
           <button className="button button-primary button-wide" type="submit" disabled={pending !== null || status === "loading"} data-testid="sign-in">
             <Icon name="login" size={15} /> {pending === "signin" ? "Signing in…" : "Sign in"}
@@ -130,7 +148,13 @@ export function AccountPanel() {
           void run("note", () => update({ note })).then(() => setNote(""));
         }}
       >
-        <input placeholder="A status note, e.g. “in a meeting”" value={note} maxLength={80} onChange={(event) => setNote(event.target.value)} data-testid="note" />
+        <input
+          placeholder="A status note, e.g. “in a meeting”"
+          value={note}
+          maxLength={80}
+          onChange={(event) => setNote(event.target.value)}
+          data-testid="note"
+        />
         <button className="button" type="submit" disabled={pending !== null || note.trim() === ""}>
           <Icon name="edit" size={14} /> Save
         </button>
@@ -139,7 +163,12 @@ export function AccountPanel() {
         <button className="button" onClick={() => void run("refresh", () => client.refresh())} disabled={pending !== null} data-testid="refresh">
           <Icon name="refresh" size={14} /> {pending === "refresh" ? "Refreshing…" : "Refresh now"}
         </button>
-        <button className="button button-danger-soft" onClick={() => void run("signout", () => client.signOut({ redirect: false }))} disabled={pending !== null} data-testid="sign-out">
+        <button
+          className="button button-danger-soft"
+          onClick={() => void run("signout", () => client.signOut({ redirect: false }))}
+          disabled={pending !== null}
+          data-testid="sign-out"
+        >
           <Icon name="logout" size={14} /> {pending === "signout" ? "Signing out…" : "Sign out"}
         </button>
       </div>
@@ -150,9 +179,29 @@ export function AccountPanel() {
 
 // ---------------------------------------------------------------------------
 
-function Toggle({ on, onChange, label, testId, disabled }: { on: boolean; onChange: (on: boolean) => void; label: string; testId: string; disabled?: boolean }) {
+function Toggle({
+  on,
+  onChange,
+  label,
+  testId,
+  disabled,
+}: {
+  on: boolean;
+  onChange: (on: boolean) => void;
+  label: string;
+  testId: string;
+  disabled?: boolean;
+}) {
   return (
-    <button role="switch" aria-checked={on} aria-label={label} className={`switch${on ? " switch-on" : ""}`} onClick={() => onChange(!on)} disabled={disabled} data-testid={testId}>
+    <button
+      role="switch"
+      aria-checked={on}
+      aria-label={label}
+      className={`switch${on ? " switch-on" : ""}`}
+      onClick={() => onChange(!on)}
+      disabled={disabled}
+      data-testid={testId}
+    >
       <span className="switch-knob" />
     </button>
   );
@@ -184,14 +233,22 @@ export function SimulatePanel({ snapshot }: { snapshot: SessionSnapshot }) {
             <code>/api/auth/session</code> answers 503. Tabs keep the session (stale) and retry with backoff.
           </span>
         </div>
-        <Toggle on={demo?.failing ?? false} onChange={(value) => void run("outage", () => setOutage(value))} label="Simulate server outage" testId="outage" disabled={!demo || pending !== null} />
+        <Toggle
+          on={demo?.failing ?? false}
+          onChange={(value) => void run("outage", () => setOutage(value))}
+          label="Simulate server outage"
+          testId="outage"
+          disabled={!demo || pending !== null}
+        />
       </div>
       <div className="setting setting-column">
         <div className="setting-text">
           <strong>
             <Icon name="layers" size={14} /> Session strategy
           </strong>
-          <span>Switch the server live. You stay signed in: the next request converts the cookie (<code>migrateFrom</code>).</span>
+          <span>
+            Switch the server live. You stay signed in: the next request converts the cookie (<code>migrateFrom</code>).
+          </span>
         </div>
         <div className="segmented" role="group" aria-label="Session strategy">
           {(["database", "jwt"] as const).map((strategy) => (

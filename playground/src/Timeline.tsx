@@ -28,7 +28,8 @@ const time = (at: number) => {
 };
 
 function iconOf(entry: Entry): IconName {
-  if (entry.kind === "state") return entry.tone === "good" ? "login" : entry.title.startsWith("Signed out") || entry.title.includes("expired") ? "logout" : "edit";
+  if (entry.kind === "state")
+    return entry.tone === "good" ? "login" : entry.title.startsWith("Signed out") || entry.title.includes("expired") ? "logout" : "edit";
   if (entry.kind === "network" && entry.tone === "warn") return "wifiOff";
   return KIND[entry.kind].icon;
 }
@@ -68,7 +69,13 @@ export const Timeline = memo(function Timeline() {
       </div>
       <div className="filters" role="tablist">
         {FILTERS.map((candidate) => (
-          <button key={candidate.id} role="tab" aria-selected={filter === candidate.id} className={filter === candidate.id ? "filter filter-on" : "filter"} onClick={() => setFilter(candidate.id)}>
+          <button
+            key={candidate.id}
+            role="tab"
+            aria-selected={filter === candidate.id}
+            className={filter === candidate.id ? "filter filter-on" : "filter"}
+            onClick={() => setFilter(candidate.id)}
+          >
             {candidate.label}
           </button>
         ))}

@@ -17,7 +17,11 @@ const client = createSessionClient({ basePath: "/api/auth", ...settings, env: in
 // The client's own events, in the timeline.
 const describe: Partial<Record<SessionEventType, (remote: boolean) => [string, string, "good" | "warn" | "bad" | undefined]>> = {
   signin: (remote) => ["Signed in", remote ? "another tab signed in; no request needed here" : "in this tab", "good"],
-  signout: (remote) => ["Signed out", remote ? "another tab signed out (or the server said so); no request needed here" : "this tab learned it from the server", "warn"],
+  signout: (remote) => [
+    "Signed out",
+    remote ? "another tab signed out (or the server said so); no request needed here" : "this tab learned it from the server",
+    "warn",
+  ],
   update: (remote) => ["Session data updated", remote ? "in another tab" : "in this tab", undefined],
   expired: () => ["Session expired", "its expiry passed", "warn"],
 };
@@ -33,13 +37,22 @@ client.on("leader", () => {
   timeline.add(
     "leader",
     isLeader ? "This tab is now the leader" : "This tab stepped down",
-    isLeader ? (settings.refetchInterval > 0 ? `it polls every ${settings.refetchInterval} s for all tabs` : "polling is off (?poll=0)") : "another tab polls now",
+    isLeader
+      ? settings.refetchInterval > 0
+        ? `it polls every ${settings.refetchInterval} s for all tabs`
+        : "polling is off (?poll=0)"
+      : "another tab polls now",
     "good",
   );
 });
 client.on("error", (event) => {
   const error = event.error;
-  timeline.add("error", "Session request failed", `${error?.code ?? "error"}${error?.status ? ` (HTTP ${error.status})` : ""} · keeping the last session, retrying with backoff`, "bad");
+  timeline.add(
+    "error",
+    "Session request failed",
+    `${error?.code ?? "error"}${error?.status ? ` (HTTP ${error.status})` : ""} · keeping the last session, retrying with backoff`,
+    "bad",
+  );
 });
 
 /** For the end-to-end tests and the curious: the client, and when this tab's status changed (on a clock shared by the tabs). */

@@ -196,7 +196,12 @@ const offlineListeners = new Set<() => void>();
 function applyOffline(offline: boolean, origin: "here" | "other tab") {
   if (offline === simulatedOffline) return;
   simulatedOffline = offline;
-  timeline.add("network", offline ? "Offline (simulated)" : "Back online (simulated)", origin === "here" ? "switched in this tab" : "switched in another tab", offline ? "warn" : "good");
+  timeline.add(
+    "network",
+    offline ? "Offline (simulated)" : "Back online (simulated)",
+    origin === "here" ? "switched in this tab" : "switched in another tab",
+    offline ? "warn" : "good",
+  );
   onlineListeners.forEach((listener) => listener(!offline && navigator.onLine !== false));
   offlineListeners.forEach((listener) => listener());
 }

@@ -16,7 +16,10 @@ export function broadcastChannelLink(name: string): TabLink {
     post: (message) => void channel.postMessage(message).catch(() => {}),
     onMessage: (listener) => void (channel.onmessage = (message: unknown) => listener(message)),
     onLeadership(listener) {
-      elector.awaitLeadership().then(() => !closed && listener(true), () => {});
+      elector.awaitLeadership().then(
+        () => !closed && listener(true),
+        () => {},
+      );
       // Two leaders (possible in the fallback election under load): step down; the other keeps polling.
       elector.onduplicate = () => !closed && listener(false);
     },

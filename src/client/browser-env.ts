@@ -46,7 +46,9 @@ export function browserEnv(): ClientEnv {
         const result = task();
         let timer: ReturnType<typeof setTimeout> | undefined;
         // Release the lock after maxHoldMs even if the task hangs; the caller still gets its result.
-        return Promise.race([result.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, maxHoldMs)))]).then(() => (clearTimeout(timer), result));
+        return Promise.race([result.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, maxHoldMs)))]).then(
+          () => (clearTimeout(timer), result),
+        );
       });
     },
   };

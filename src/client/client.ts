@@ -24,7 +24,8 @@ const MAX_DELAY = 2 ** 31 - 1;
  */
 const duration = (value: unknown, name: string, fallback: number, scale = 1000) => {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !(scale > 1 ? value >= 0 : value > 0)) throw new TypeError(`sessionpulse: ${name} must be a ${scale > 1 ? "non-negative number of seconds" : "positive number of ms"}`);
+  if (typeof value !== "number" || !(scale > 1 ? value >= 0 : value > 0))
+    throw new TypeError(`sessionpulse: ${name} must be a ${scale > 1 ? "non-negative number of seconds" : "positive number of ms"}`);
   return value * scale;
 };
 

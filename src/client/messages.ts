@@ -15,8 +15,7 @@ export type SessionReason = (typeof REASONS)[number];
  * its response's arrival; older states never overwrite newer ones.
  */
 export type TabMessage =
-  | { v: 1; type: "session"; from: string; at: number; reason: SessionReason; session: Session | null; offset: number }
-  | { v: 1; type: "hello"; from: string };
+  { v: 1; type: "session"; from: string; at: number; reason: SessionReason; session: Session | null; offset: number } | { v: 1; type: "hello"; from: string };
 
 export type MessageVerdict = { ok: true; message: TabMessage } | { ok: false; ours: boolean };
 

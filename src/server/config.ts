@@ -60,7 +60,9 @@ function resolveSecrets(secret: unknown): string[] {
     const bytes = encoder.encode(entry).byteLength;
     // The secret itself never appears in the message, only its length.
     if (bytes < MIN_SECRET_BYTES) {
-      fail(`secret${list.length > 1 ? `[${index}]` : ""} is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required (generate one with \`openssl rand -base64 32\`)`);
+      fail(
+        `secret${list.length > 1 ? `[${index}]` : ""} is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required (generate one with \`openssl rand -base64 32\`)`,
+      );
     }
   });
   return list;

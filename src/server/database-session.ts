@@ -15,7 +15,14 @@ function tokenOf(row: StoredSession): JWT {
 }
 
 function listing(row: StoredSession, currentId: string): SessionListing {
-  return { id: row.id, createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt), expires: iso(row.expires), userAgent: row.userAgent, current: row.id === currentId };
+  return {
+    id: row.id,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    expires: iso(row.expires),
+    userAgent: row.userAgent,
+    current: row.id === currentId,
+  };
 }
 
 /**
@@ -28,12 +35,21 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
   const ms = (secondsValue: number) => secondsValue * 1000;
 
   /** Latest expiry allowed: `maxAge` from now, never past the absolute lifetime. */
-  const expiryFor = (now: number, createdAt: number) => Math.min(now + ms(config.maxAge), config.maxLifetime === undefined ? Infinity : createdAt + ms(config.maxLifetime));
+  const expiryFor = (now: number, createdAt: number) =>
+    Math.min(now + ms(config.maxAge), config.maxLifetime === undefined ? Infinity : createdAt + ms(config.maxLifetime));
 
   /** Stores a new session and queues its cookie. */
   async function create(context: RequestContext, data: Record<string, unknown>, userId: string, createdAt: number): Promise<StoredSession> {
     const token = newDatabaseToken();
-    const row: StoredSession = { id: storeIdOf(token), userId, data, createdAt, updatedAt: context.now, expires: expiryFor(context.now, createdAt), userAgent: userAgentOf(context) };
+    const row: StoredSession = {
+      id: storeIdOf(token),
+      userId,
+      data,
+      createdAt,
+      updatedAt: context.now,
+      expires: expiryFor(context.now, createdAt),
+      userAgent: userAgentOf(context),
+    };
     await store.create(row);
     writeSessionCookie(config, context, token, new Date(row.expires));
     return row;
@@ -51,7 +67,15 @@ export function createDatabaseSessions(config: ResolvedConfig, store: Store): Se
     if (token.sub === undefined) return refuseSessionCookie(config, context, "token_claims");
     const createdAt = ms(token.auth_time ?? token.iat);
     if (!refresh) {
-      return { id: token.sid ?? token.jti, userId: token.sub, data: userClaims(token), createdAt, updatedAt: ms(token.iat), expires: ms(token.exp), userAgent: null };
+      return {
+        id: token.sid ?? token.jti,
+        userId: token.sub,
+        data: userClaims(token),
+        createdAt,
+        updatedAt: ms(token.iat),
+        expires: ms(token.exp),
+        userAgent: null,
+      };
     }
     config.logger.debug("session_migrated", { from: "jwt" });
     return create(context, userClaims(token), token.sub, createdAt);

@@ -43,7 +43,14 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
   async function issue(context: RequestContext, token: Omit<JWT, "iat" | "exp" | "jti"> & Partial<JWT>): Promise<JWT> {
     const nowSec = seconds(context.now);
     const authTime = token.auth_time ?? token.iat ?? nowSec;
-    const claims: JWT = { ...token, iat: nowSec, exp: expiryFor(nowSec, authTime), jti: crypto.randomUUID(), sid: token.sid ?? token.jti ?? crypto.randomUUID(), auth_time: authTime };
+    const claims: JWT = {
+      ...token,
+      iat: nowSec,
+      exp: expiryFor(nowSec, authTime),
+      jti: crypto.randomUUID(),
+      sid: token.sid ?? token.jti ?? crypto.randomUUID(),
+      auth_time: authTime,
+    };
     const [primary] = await decoder.keyring(context.names.sessionToken);
     writeSessionCookie(config, context, await encodeToken(claims, primary!), new Date(claims.exp * 1000));
     return claims;
@@ -76,9 +83,13 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
     if (!decoded.ok) return refuseSessionCookie(config, context, decoded.reason);
     const { token } = decoded;
     const authTime = token.auth_time ?? token.iat;
-    if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime) return refuseSessionCookie(config, context, "session_lifetime_exceeded");
+    if (config.maxLifetime !== undefined && seconds(context.now) >= authTime + config.maxLifetime)
+      return refuseSessionCookie(config, context, "session_lifetime_exceeded");
     if (store) {
-      const [sessionRevoked, userRevokedAt] = await Promise.all([store.revokedAt(token.sid ?? token.jti, context.now), token.sub === undefined ? null : store.revokedAt(userRevocationKey(token.sub), context.now)]);
+      const [sessionRevoked, userRevokedAt] = await Promise.all([
+        store.revokedAt(token.sid ?? token.jti, context.now),
+        token.sub === undefined ? null : store.revokedAt(userRevocationKey(token.sub), context.now),
+      ]);
       // Tokens without `sit` (minted by Auth.js) only know the second: one signed in during the revocation's second counts as revoked.
       const signedInAt = typeof token.sit === "number" ? token.sit : authTime * 1000;
       if (sessionRevoked !== null || (userRevokedAt !== null && signedInAt <= userRevokedAt)) return refuseSessionCookie(config, context, "session_revoked");
@@ -126,7 +137,15 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
 
     async signIn(context, user) {
       const nowSec = seconds(context.now);
-      const initial: JWT = { ...claimsOf(user), iat: nowSec, exp: expiryFor(nowSec, nowSec), jti: crypto.randomUUID(), sid: crypto.randomUUID(), auth_time: nowSec, sit: context.now };
+      const initial: JWT = {
+        ...claimsOf(user),
+        iat: nowSec,
+        exp: expiryFor(nowSec, nowSec),
+        jti: crypto.randomUUID(),
+        sid: crypto.randomUUID(),
+        auth_time: nowSec,
+        sit: context.now,
+      };
       const shaped = await shapeToken(config, initial, { user, trigger: "signIn" });
       if (!shaped.token) return false;
       await issue(context, shaped.token);
@@ -144,7 +163,16 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
       const found = await read(context);
       if (!found) throw new SessionServerError("unauthenticated", "sign in to list sessions");
       const { token } = found;
-      return [{ id: token.sid ?? token.jti, createdAt: iso((token.auth_time ?? token.iat) * 1000), updatedAt: iso(token.iat * 1000), expires: iso(token.exp * 1000), userAgent: null, current: true }];
+      return [
+        {
+          id: token.sid ?? token.jti,
+          createdAt: iso((token.auth_time ?? token.iat) * 1000),
+          updatedAt: iso(token.iat * 1000),
+          expires: iso(token.exp * 1000),
+          userAgent: null,
+          current: true,
+        },
+      ];
     },
 
     async revoke(context, target) {
@@ -166,4 +194,3 @@ export function createJwtSessions(config: ResolvedConfig, store: Store | undefin
     },
   };
 }
-

@@ -183,7 +183,10 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
         )`,
         query_timeout: queryTimeoutMs,
       });
-      await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id_idx" ON ${sessions} (user_id, created_at)`, query_timeout: queryTimeoutMs });
+      await client.query({
+        text: `CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id_idx" ON ${sessions} (user_id, created_at)`,
+        query_timeout: queryTimeoutMs,
+      });
       await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}sessions_expires_idx" ON ${sessions} (expires)`, query_timeout: queryTimeoutMs });
       await client.query({
         text: `CREATE TABLE IF NOT EXISTS ${revoked} (key text PRIMARY KEY, expires bigint NOT NULL, revoked_at bigint NOT NULL)`,

@@ -276,7 +276,13 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
   const commandTimeoutMs = settings.commandTimeoutMs ?? 2000;
   const replicas = settings.revocationReplicas ?? 0;
   const waitMs = settings.revocationWaitMs ?? 500;
-  for (const [name, value] of Object.entries({ ttlGraceMs: grace, connectTimeoutMs, commandTimeoutMs, revocationReplicas: replicas, revocationWaitMs: waitMs })) {
+  for (const [name, value] of Object.entries({
+    ttlGraceMs: grace,
+    connectTimeoutMs,
+    commandTimeoutMs,
+    revocationReplicas: replicas,
+    revocationWaitMs: waitMs,
+  })) {
     if (!Number.isInteger(value) || value < 0) throw new TypeError(`redisStore: ${name} must be a non-negative integer`);
   }
   const ownsClient = options.client === undefined;
@@ -434,9 +440,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
         const denyKeys = keys.filter((key) => key.startsWith(denyPrefix));
         const indexKeys = keys.filter((key) => key.startsWith(userPrefix));
         if (sessionKeys.length > 0) {
-          count += Number(
-            await PRUNE_SESSIONS.run(run, sessionKeys, [ms(now), userPrefix, ...sessionKeys.map((key) => key.slice(sessionPrefix.length))]),
-          );
+          count += Number(await PRUNE_SESSIONS.run(run, sessionKeys, [ms(now), userPrefix, ...sessionKeys.map((key) => key.slice(sessionPrefix.length))]));
         }
         if (denyKeys.length > 0) count += Number(await PRUNE_REVOKED.run(run, denyKeys, [ms(now)]));
         if (indexKeys.length > 0) await PRUNE_INDEXES.run(run, indexKeys, [sessionPrefix]);

@@ -58,7 +58,13 @@ const getProviders: Route = async ({ config }, context) => {
   if (!config.authorize) return jsonResponse(context, {});
   const base = `${context.origin}${config.basePath}`;
   return jsonResponse(context, {
-    credentials: { id: "credentials", name: "Credentials", type: "credentials", signinUrl: `${base}/signin/credentials`, callbackUrl: `${base}/callback/credentials` },
+    credentials: {
+      id: "credentials",
+      name: "Credentials",
+      type: "credentials",
+      signinUrl: `${base}/signin/credentials`,
+      callbackUrl: `${base}/callback/credentials`,
+    },
   });
 };
 
@@ -105,7 +111,7 @@ const revokeSessions: Route = async (deps, context) => {
   const fields = await guardedFields(deps, context);
   if (fields.all === true || fields.all === "true") await deps.sessions.revoke(context, { all: true });
   else if (typeof fields.id === "string" && fields.id.length > 0) await deps.sessions.revoke(context, { id: fields.id });
-  else throw new SessionServerError("body_malformed", 'send { id } or { all: true }');
+  else throw new SessionServerError("body_malformed", "send { id } or { all: true }");
   return jsonResponse(context, { ok: true });
 };
 

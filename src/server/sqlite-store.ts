@@ -74,8 +74,7 @@ type BetterSqlite3Constructor = new (path: string) => SqliteDatabaseLike;
 async function loadNodeSqlite(): Promise<NodeSqliteModule | undefined> {
   const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    const module =
-      typeof runtime?.getBuiltinModule === "function" ? runtime.getBuiltinModule("node:sqlite") : await importOptional("node:sqlite");
+    const module = typeof runtime?.getBuiltinModule === "function" ? runtime.getBuiltinModule("node:sqlite") : await importOptional("node:sqlite");
     const candidate = module as Partial<NodeSqliteModule> | undefined;
     return typeof candidate?.DatabaseSync === "function" ? (candidate as NodeSqliteModule) : undefined;
   } catch {
@@ -106,8 +105,7 @@ async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
   const napi = Number((globalThis as { process?: { versions?: { napi?: string } } }).process?.versions?.napi);
   if (napi < 10) {
     const manifest = (await importOptional("better-sqlite3/package.json", { with: { type: "json" } }).catch(() => undefined)) as
-      | { default?: { version?: unknown } }
-      | undefined;
+      { default?: { version?: unknown } } | undefined;
     const version = manifest?.default?.version;
     const mismatch = typeof version === "string" ? betterSqlite3Mismatch(version, napi) : undefined;
     if (mismatch) throw new Error(mismatch);
@@ -201,12 +199,8 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       revokedAt: db.prepare(`SELECT revoked_at FROM ${revoked} WHERE key = ? AND expires > ?`),
       // In batches: the drivers are synchronous, so one huge DELETE would hold the
       // event loop and the file's write lock for its whole run.
-      pruneSessions: db.prepare(
-        `DELETE FROM ${sessions} WHERE id IN (SELECT id FROM ${sessions} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`,
-      ),
-      pruneRevoked: db.prepare(
-        `DELETE FROM ${revoked} WHERE key IN (SELECT key FROM ${revoked} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`,
-      ),
+      pruneSessions: db.prepare(`DELETE FROM ${sessions} WHERE id IN (SELECT id FROM ${sessions} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`),
+      pruneRevoked: db.prepare(`DELETE FROM ${revoked} WHERE key IN (SELECT key FROM ${revoked} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`),
     };
   }
 

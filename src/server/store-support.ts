@@ -46,5 +46,13 @@ export function integerMillis(value: number, store: string): number {
 
 /** A session's column values in table order (`id, user_id, data, created_at, updated_at, expires, user_agent`), for inserts. */
 export function sessionValues(session: StoredSession, millis: (value: number) => number): [string, string, string, number, number, number, string | null] {
-  return [session.id, session.userId, JSON.stringify(session.data), millis(session.createdAt), millis(session.updatedAt), millis(session.expires), session.userAgent];
+  return [
+    session.id,
+    session.userId,
+    JSON.stringify(session.data),
+    millis(session.createdAt),
+    millis(session.updatedAt),
+    millis(session.expires),
+    session.userAgent,
+  ];
 }

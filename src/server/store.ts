@@ -56,4 +56,16 @@ export interface Store {
 }
 
 /** Every method of {@link Store}: what `createSessionHandler` checks a store for, and what its guard wraps. */
-export const STORE_METHODS = ["create", "get", "touch", "update", "delete", "deleteByUser", "listByUser", "revokeToken", "revokedAt", "prune", "close"] as const satisfies readonly (keyof Store)[];
+export const STORE_METHODS = [
+  "create",
+  "get",
+  "touch",
+  "update",
+  "delete",
+  "deleteByUser",
+  "listByUser",
+  "revokeToken",
+  "revokedAt",
+  "prune",
+  "close",
+] as const satisfies readonly (keyof Store)[];

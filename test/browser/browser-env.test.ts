@@ -92,13 +92,18 @@ describe("a client on the default sources", () => {
   afterEach(() => clients.splice(0).forEach((client) => client.destroy()));
 
   it("works as the only tab when the tab channel cannot be opened", async () => {
-    const client = createSessionClient({ env: { openTabLink: () => { throw new Error("storage blocked"); } } });
+    const client = createSessionClient({
+      env: {
+        openTabLink: () => {
+          throw new Error("storage blocked");
+        },
+      },
+    });
     clients.push(client);
     client.subscribe(() => {});
     await until(() => client.getSnapshot().status !== "loading");
     expect(client.getSnapshot()).toMatchObject({ status: "authenticated", isLeader: true });
   });
-
 
   it("loads the session through fetch from a relative basePath", async () => {
     const client = createSessionClient({ crossTab: false });

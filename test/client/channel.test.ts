@@ -26,7 +26,10 @@ describe("channel message validation", () => {
     ["an unknown type", { v: 1, type: "admin", from: "x" }],
     ["the foreign shape of catalogue 29", { type: "session", user: { role: "admin" } }],
   ])("refuses %s as not ours", (_, raw) => {
-    expect(readMessage(raw, "self", 2_000)).toEqual({ ok: false, ours: raw !== null && typeof raw === "object" && (raw as { type?: unknown }).type === "session" });
+    expect(readMessage(raw, "self", 2_000)).toEqual({
+      ok: false,
+      ours: raw !== null && typeof raw === "object" && (raw as { type?: unknown }).type === "session",
+    });
   });
 
   it.each([
@@ -51,7 +54,16 @@ describe("forged and malformed messages in a running tab", () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
     const tab = browser.openTab({ refetchInterval: 0, initialSession });
-    const garbage: unknown[] = [null, "x", 1, { type: "session", user: { role: "admin" } }, valid({ v: 99 }), valid({ at: Number.MAX_SAFE_INTEGER }), new Uint8Array(4), { v: 1, type: "session", from: {} }];
+    const garbage: unknown[] = [
+      null,
+      "x",
+      1,
+      { type: "session", user: { role: "admin" } },
+      valid({ v: 99 }),
+      valid({ at: Number.MAX_SAFE_INTEGER }),
+      new Uint8Array(4),
+      { v: 1, type: "session", from: {} },
+    ];
     for (let i = 0; i < 10_000; i++) browser.hub.inject(garbage[i % garbage.length]);
     await browser.time.advance(1000);
     expect(tab.client.droppedMessages).toBe(10_000);

@@ -90,7 +90,10 @@ describe("a failed refresh keeps the last good session", () => {
   it("a stuck tab holding the lock cannot block the others beyond the bounded hold", async () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
-    const [stuck, other] = [browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession }), browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession })];
+    const [stuck, other] = [
+      browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession }),
+      browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession }),
+    ];
     browser.server.state.latencyOf.tab1 = 1_000_000; // tab1's request never returns
     void stuck.client.refresh();
     await browser.time.advance(10);

@@ -30,7 +30,8 @@ export function createFakeServer(time: FakeTime, { latency = 20, maxAge = 3600, 
   const makeSession = (): Session => ({ user: { id: "u1", name: "Ada" }, expires: new Date(serverNow() + maxAge * 1000).toISOString(), stamp: state.stamp });
 
   function answer(method: string, path: string, body: string): Response {
-    const json = (value: unknown, status = 200) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", date: new Date(serverNow()).toUTCString() } });
+    const json = (value: unknown, status = 200) =>
+      new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", date: new Date(serverNow()).toUTCString() } });
     if (state.mode === "503") return json({ message: "unavailable" }, 503);
     if (state.mode === "html") return new Response("<html>login</html>", { status: 200, headers: { "content-type": "text/html" } });
     if (state.mode === "redirect") return new Response(null, { status: 302, headers: { location: "/login" } });

@@ -101,7 +101,11 @@ describe("expiry", () => {
   it("does not loop when a refresh ahead of expiry returns the same expiry", async () => {
     const browser = createBrowser({ maxAge: 120 });
     const fixed = browser.server.signInDirectly();
-    const tab = browser.openTab({ refetchInterval: 0, initialSession: fixed, env: { fetch: async () => new Response(JSON.stringify(fixed), { headers: { date: new Date(browser.time.now()).toUTCString() } }) } });
+    const tab = browser.openTab({
+      refetchInterval: 0,
+      initialSession: fixed,
+      env: { fetch: async () => new Response(JSON.stringify(fixed), { headers: { date: new Date(browser.time.now()).toUTCString() } }) },
+    });
     let reads = 0;
     tab.client.on("refresh", () => reads++);
     await browser.time.advance(200_000);

@@ -45,7 +45,7 @@ function timeEnv(time: FakeTime, seed: number): Pick<ClientEnv, "now" | "setTime
     setTimeout: time.setTimeout,
     clearTimeout: time.clearTimeout,
     // A small deterministic generator, so jitter is reproducible.
-    random: () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31),
+    random: () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31,
   };
 }
 

@@ -88,7 +88,8 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
           };
         },
         async withLock(_name, maxHoldMs, task) {
-          if (lockHeld) await new Promise<void>((resolve) => lockQueue.push(resolve)); // resumes holding it
+          if (lockHeld)
+            await new Promise<void>((resolve) => lockQueue.push(resolve)); // resumes holding it
           else lockHeld = true;
           const result = task();
           let timer: unknown;

@@ -83,7 +83,10 @@ describe("sign-in, update and sign-out across tabs", () => {
     await browser.time.advance(200);
     await out;
     for (const tab of tabs) expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
-    expect(browser.server.state.requests.map((request) => `${request.tab} ${request.method} ${request.path}`)).toEqual(["tab2 GET /csrf", "tab2 POST /signout"]);
+    expect(browser.server.state.requests.map((request) => `${request.tab} ${request.method} ${request.path}`)).toEqual([
+      "tab2 GET /csrf",
+      "tab2 POST /signout",
+    ]);
     expect(events.sort()).toEqual(["tab1:remote", "tab2:local", "tab3:remote"]);
   });
 
@@ -141,7 +144,10 @@ describe("sign-in, update and sign-out across tabs", () => {
     const updated = writer.client.update({ theme: "dark" });
     await browser.time.advance(2000);
     await Promise.all([queued, updated]);
-    expect(browser.server.state.requests.filter((request) => request.tab === "tab2").map((request) => `${request.method} ${request.path}`)).toEqual(["GET /csrf", "POST /session"]);
+    expect(browser.server.state.requests.filter((request) => request.tab === "tab2").map((request) => `${request.method} ${request.path}`)).toEqual([
+      "GET /csrf",
+      "POST /session",
+    ]);
     expect(writer.client.getSnapshot().data?.theme).toBe("dark");
   });
 

@@ -23,7 +23,15 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Debian's `chromium` package (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** Why the browser tests cannot run here, or null when they can. */
 export function chromiumMissing(): string | null {
@@ -55,7 +63,12 @@ export function buildPlayground(): string[] {
   const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: ROOT, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
   const library = join(ROOT, "dist", "index.js");
   const librarySources = Math.max(...["src", "react"].map((path) => newestMtime(join(ROOT, path))));
-  if (!existsSync(library) || !existsSync(join(ROOT, "dist", "react.js")) || !existsSync(join(ROOT, "dist", "server.js")) || statSync(library).mtimeMs < librarySources) {
+  if (
+    !existsSync(library) ||
+    !existsSync(join(ROOT, "dist", "react.js")) ||
+    !existsSync(join(ROOT, "dist", "server.js")) ||
+    statSync(library).mtimeMs < librarySources
+  ) {
     run("npm", ["run", "build", "--silent"]);
     built.push("library");
   }
@@ -187,7 +200,11 @@ export const tabLabel = (page: Page) => page.evaluate(() => (window as unknown a
 
 export async function statusOf(page: Page): Promise<Pick<SessionSnapshot, "status" | "isLeader" | "isStale">> {
   const element = page.locator(PAGE);
-  const [status, leader, stale] = await Promise.all([element.getAttribute("data-status"), element.getAttribute("data-leader"), element.getAttribute("data-stale")]);
+  const [status, leader, stale] = await Promise.all([
+    element.getAttribute("data-status"),
+    element.getAttribute("data-leader"),
+    element.getAttribute("data-stale"),
+  ]);
   return { status: status as SessionStatus, isLeader: leader === "true", isStale: stale === "true" };
 }
 
@@ -228,7 +245,8 @@ export function renderedAt(page: Page, status: SessionStatus): Promise<number | 
   }, status);
 }
 
-export const sessionGets = (stats: Stats, tab?: string) => (tab ? stats.sessionRequests.filter((request) => request.tab === tab) : stats.sessionRequests).length;
+export const sessionGets = (stats: Stats, tab?: string) =>
+  (tab ? stats.sessionRequests.filter((request) => request.tab === tab) : stats.sessionRequests).length;
 
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

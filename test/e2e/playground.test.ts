@@ -44,14 +44,10 @@ const figures: Record<string, unknown> = {};
 
 /** A test that needs Chromium: skipped with the install note when it is missing, failed instead on CI. */
 function e2e(name: string, body: (context: TestContext) => Promise<void>, timeout?: number, retry = 0) {
-  test(
-    name,
-    { timeout, retry },
-    async (context) => {
-      if (noChromium) missing(noChromium, context);
-      await body(context);
-    },
-  );
+  test(name, { timeout, retry }, async (context) => {
+    if (noChromium) missing(noChromium, context);
+    await body(context);
+  });
 }
 
 async function newContext(): Promise<BrowserContext> {
@@ -125,56 +121,66 @@ describe("playground in Chromium", () => {
       await waitForStatus(tabs, "unauthenticated");
     }
 
-    e2e("sign-in in tab A shows authenticated in tabs B and C within 100 ms, with no session request from B or C", async (context) => {
-      await signedOutEverywhere();
-      const labels = await Promise.all(tabs.map(tabLabel));
-      const latencies: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
-        await server.resetStats();
-        await signIn(a!);
-        await waitForStatus(tabs, "authenticated");
-        await sleep(200); // anything B or C would send because of it
-        const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "authenticated")));
-        latencies.push(shownB! - shownA!, shownC! - shownA!);
+    e2e(
+      "sign-in in tab A shows authenticated in tabs B and C within 100 ms, with no session request from B or C",
+      async (context) => {
+        await signedOutEverywhere();
+        const labels = await Promise.all(tabs.map(tabLabel));
+        const latencies: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
+          await server.resetStats();
+          await signIn(a!);
+          await waitForStatus(tabs, "authenticated");
+          await sleep(200); // anything B or C would send because of it
+          const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "authenticated")));
+          latencies.push(shownB! - shownA!, shownC! - shownA!);
 
-        const stats = await server.stats();
-        expect(sessionGets(stats, labels[(round + 0) % 3])).toBe(1); // signIn() reads the new session once
-        expect(sessionGets(stats, labels[(round + 1) % 3])).toBe(0);
-        expect(sessionGets(stats, labels[(round + 2) % 3])).toBe(0);
-        expect(stats.counts["POST /api/auth/callback/credentials"]).toBe(1);
+          const stats = await server.stats();
+          expect(sessionGets(stats, labels[(round + 0) % 3])).toBe(1); // signIn() reads the new session once
+          expect(sessionGets(stats, labels[(round + 1) % 3])).toBe(0);
+          expect(sessionGets(stats, labels[(round + 2) % 3])).toBe(0);
+          expect(stats.counts["POST /api/auth/callback/credentials"]).toBe(1);
 
-        await b!.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.signOut({ redirect: false }));
-        await waitForStatus(tabs, "unauthenticated");
-      }
-      annotate(context, "signInLatencyMs", latencies);
-      expect(percentile(latencies, 50)).toBeLessThan(100);
-      expect(Math.max(...latencies)).toBeLessThan(500);
-    }, undefined, 1);
+          await b!.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.signOut({ redirect: false }));
+          await waitForStatus(tabs, "unauthenticated");
+        }
+        annotate(context, "signInLatencyMs", latencies);
+        expect(percentile(latencies, 50)).toBeLessThan(100);
+        expect(Math.max(...latencies)).toBeLessThan(500);
+      },
+      undefined,
+      1,
+    );
 
-    e2e("sign-out in tab B shows unauthenticated in tabs A and C within 100 ms, with no session request at all", async (context) => {
-      await signedOutEverywhere();
-      const latencies: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
-        await signIn(a!);
-        await waitForStatus(tabs, "authenticated");
-        await server.resetStats();
+    e2e(
+      "sign-out in tab B shows unauthenticated in tabs A and C within 100 ms, with no session request at all",
+      async (context) => {
+        await signedOutEverywhere();
+        const latencies: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const [a, b, c] = [0, 1, 2].map((offset) => tabs[(round + offset) % 3]!);
+          await signIn(a!);
+          await waitForStatus(tabs, "authenticated");
+          await server.resetStats();
 
-        await press(b!, "sign-out");
-        await waitForStatus(tabs, "unauthenticated");
-        await sleep(200);
-        const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "unauthenticated")));
-        latencies.push(shownA! - shownB!, shownC! - shownB!);
+          await press(b!, "sign-out");
+          await waitForStatus(tabs, "unauthenticated");
+          await sleep(200);
+          const [shownA, shownB, shownC] = await Promise.all([a!, b!, c!].map((page) => renderedAt(page, "unauthenticated")));
+          latencies.push(shownA! - shownB!, shownC! - shownB!);
 
-        const stats = await server.stats();
-        expect(sessionGets(stats)).toBe(0);
-        expect(stats.counts["POST /api/auth/signout"]).toBe(1);
-      }
-      annotate(context, "signOutLatencyMs", latencies);
-      expect(percentile(latencies, 50)).toBeLessThan(100);
-      expect(Math.max(...latencies)).toBeLessThan(500);
-    }, undefined, 1);
+          const stats = await server.stats();
+          expect(sessionGets(stats)).toBe(0);
+          expect(stats.counts["POST /api/auth/signout"]).toBe(1);
+        }
+        annotate(context, "signOutLatencyMs", latencies);
+        expect(percentile(latencies, 50)).toBeLessThan(100);
+        expect(Math.max(...latencies)).toBeLessThan(500);
+      },
+      undefined,
+      1,
+    );
   });
 
   for (const strategy of ["database", "jwt"] as const) {
@@ -200,21 +206,25 @@ describe("playground in Chromium", () => {
     });
   }
 
-  e2e("5 tabs polling every 2 s for 20 s: the server sees about 10 session polls, not 50", async () => {
-    const tabs = await openTabs(await newContext(), server.url, 5, "?poll=2");
-    await signedIn(tabs);
-    const leader = await tabLabel(await leaderOf(tabs));
-    await server.resetStats();
+  e2e(
+    "5 tabs polling every 2 s for 20 s: the server sees about 10 session polls, not 50",
+    async () => {
+      const tabs = await openTabs(await newContext(), server.url, 5, "?poll=2");
+      await signedIn(tabs);
+      const leader = await tabLabel(await leaderOf(tabs));
+      await server.resetStats();
 
-    await sleep(20_000);
-    const stats = await server.stats();
-    const polls = sessionGets(stats);
-    figures.fiveTabsTwentySecondsPolls = polls;
-    expect(polls).toBeGreaterThanOrEqual(9);
-    expect(polls).toBeLessThanOrEqual(11);
-    expect(new Set(stats.sessionRequests.map((request) => request.tab))).toEqual(new Set([leader]));
-    for (const page of tabs) expect((await statusOf(page)).status).toBe("authenticated");
-  }, 60_000);
+      await sleep(20_000);
+      const stats = await server.stats();
+      const polls = sessionGets(stats);
+      figures.fiveTabsTwentySecondsPolls = polls;
+      expect(polls).toBeGreaterThanOrEqual(9);
+      expect(polls).toBeLessThanOrEqual(11);
+      expect(new Set(stats.sessionRequests.map((request) => request.tab))).toEqual(new Set([leader]));
+      for (const page of tabs) expect((await statusOf(page)).status).toBe("authenticated");
+    },
+    60_000,
+  );
 
   e2e("closing the leader tab: another tab leads at once and polls on the same rhythm", async () => {
     const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
@@ -273,32 +283,36 @@ describe("playground in Chromium", () => {
     expect(sessionGets(await server.stats())).toBe(1);
   });
 
-  e2e("server answering 503 for 10 s: tabs stay authenticated (the leader marks it stale) and recover afterwards", async () => {
-    const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
-    await signedIn(tabs);
-    const leader = await leaderOf(tabs);
+  e2e(
+    "server answering 503 for 10 s: tabs stay authenticated (the leader marks it stale) and recover afterwards",
+    async () => {
+      const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");
+      await signedIn(tabs);
+      const leader = await leaderOf(tabs);
 
-    await server.setOutage(true, 10);
-    const until = Date.now() + 10_000;
-    let leaderStale = false;
-    while (Date.now() < until) {
-      for (const page of tabs) {
-        const state = await statusOf(page);
-        expect(state.status).toBe("authenticated");
-        if (page === leader && state.isStale) leaderStale = true;
+      await server.setOutage(true, 10);
+      const until = Date.now() + 10_000;
+      let leaderStale = false;
+      while (Date.now() < until) {
+        for (const page of tabs) {
+          const state = await statusOf(page);
+          expect(state.status).toBe("authenticated");
+          if (page === leader && state.isStale) leaderStale = true;
+        }
+        await sleep(250);
       }
-      await sleep(250);
-    }
-    expect(leaderStale).toBe(true);
-    const failed = (await server.stats()).sessionRequests.filter((request) => request.status === 503).length;
-    expect(failed).toBeGreaterThanOrEqual(2);
+      expect(leaderStale).toBe(true);
+      const failed = (await server.stats()).sessionRequests.filter((request) => request.status === 503).length;
+      expect(failed).toBeGreaterThanOrEqual(2);
 
-    // Backoff after ~4 failures is at most 8 s; recovery comes with the next retry.
-    await leader.waitForSelector('[data-testid="page"][data-stale="false"]', { timeout: 20_000 });
-    figures.outage = { failedRequests: failed, recoveredAfterOutageEndMs: Date.now() - until };
-    for (const page of tabs) expect(await statusOf(page)).toMatchObject({ status: "authenticated", isStale: false });
-    expect((await server.stats()).sessionRequests.at(-1)!.status).toBe(200);
-  }, 60_000);
+      // Backoff after ~4 failures is at most 8 s; recovery comes with the next retry.
+      await leader.waitForSelector('[data-testid="page"][data-stale="false"]', { timeout: 20_000 });
+      figures.outage = { failedRequests: failed, recoveredAfterOutageEndMs: Date.now() - until };
+      for (const page of tabs) expect(await statusOf(page)).toMatchObject({ status: "authenticated", isStale: false });
+      expect((await server.stats()).sessionRequests.at(-1)!.status).toBe(200);
+    },
+    60_000,
+  );
 
   e2e("offline (all tabs): no requests while offline, one request for the browser when back", async () => {
     const tabs = await openTabs(await newContext(), server.url, 3, "?poll=2");

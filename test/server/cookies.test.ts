@@ -55,7 +55,10 @@ describe("duplicated session cookies (cookie tossing)", () => {
 
   it("treats a duplicated chunk the same way", async () => {
     const { auth, token } = await signedIn();
-    const { response, body } = await withCookie(auth.handler, `${NAME}.0=${token.slice(0, 100)}; ${NAME}.1=${token.slice(100)}; ${NAME}.0=${token.slice(0, 100)}`);
+    const { response, body } = await withCookie(
+      auth.handler,
+      `${NAME}.0=${token.slice(0, 100)}; ${NAME}.1=${token.slice(100)}; ${NAME}.0=${token.slice(0, 100)}`,
+    );
     expect(body).toBeNull();
     expect(response.headers.getSetCookie()).toEqual([]);
   });
@@ -191,13 +194,27 @@ describe("chunking round trip", () => {
     const chunks = [...jar.cookies].filter(([name]) => name.startsWith(`${NAME}.`));
     log.entries.length = 0;
     // Contiguous indexes look complete to the chunk reader; the JWE's structure and tag refuse the result.
-    const truncated = await withCookie(auth.handler, chunks.slice(0, -1).map(([name, value]) => `${name}=${value}`).join("; "));
+    const truncated = await withCookie(
+      auth.handler,
+      chunks
+        .slice(0, -1)
+        .map(([name, value]) => `${name}=${value}`)
+        .join("; "),
+    );
     expect(truncated.body).toBeNull();
-    expect(truncated.cleared.sort()).toEqual(chunks.slice(0, -1).map(([name]) => name).sort());
+    expect(truncated.cleared.sort()).toEqual(
+      chunks
+        .slice(0, -1)
+        .map(([name]) => name)
+        .sort(),
+    );
     const appended = await withCookie(auth.handler, `${[...chunks].map(([name, value]) => `${name}=${value}`).join("; ")}; ${NAME}.${chunks.length}=AAAA`);
     expect(appended.body).toBeNull();
     expect(appended.cleared).toHaveLength(chunks.length + 1);
-    expect(log.entries.map((entry) => entry.code)).toEqual([expect.stringMatching(/^token_(malformed|invalid)$/), expect.stringMatching(/^token_(malformed|invalid)$/)]);
+    expect(log.entries.map((entry) => entry.code)).toEqual([
+      expect.stringMatching(/^token_(malformed|invalid)$/),
+      expect.stringMatching(/^token_(malformed|invalid)$/),
+    ]);
   });
 
   it("expires the stale chunks and writes the unchunked name when the session shrinks", async () => {

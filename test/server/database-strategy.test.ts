@@ -216,7 +216,15 @@ describe("listing and revoking sessions", () => {
 
   it("sign out everywhere ends every session of the user, and only theirs", async () => {
     const { auth, laptop, phone, inner, clock } = await twoDevices();
-    await inner.create({ id: "e".repeat(64), userId: "user-2", data: {}, createdAt: clock.now(), updatedAt: clock.now(), expires: clock.now() + 3600_000, userAgent: null });
+    await inner.create({
+      id: "e".repeat(64),
+      userId: "user-2",
+      data: {},
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+      expires: clock.now() + 3600_000,
+      userAgent: null,
+    });
     const response = await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, all: true }, laptop.jar));
     expect(setCookies(response).get("authjs.session-token")).toBe("");
     for (const device of [laptop, phone]) expect(await (await auth.handler(get("/session", device.jar))).json()).toBeNull();
@@ -225,7 +233,15 @@ describe("listing and revoking sessions", () => {
 
   it("cannot revoke a session of another user: 404, nothing deleted", async () => {
     const { auth, laptop, inner, clock } = await twoDevices();
-    await inner.create({ id: "f".repeat(64), userId: "user-2", data: {}, createdAt: clock.now(), updatedAt: clock.now(), expires: clock.now() + 3600_000, userAgent: null });
+    await inner.create({
+      id: "f".repeat(64),
+      userId: "user-2",
+      data: {},
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+      expires: clock.now() + 3600_000,
+      userAgent: null,
+    });
     const response = await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, id: "f".repeat(64) }, laptop.jar));
     expect(response.status).toBe(404);
     expect(await inner.get("f".repeat(64), clock.now())).not.toBeNull();

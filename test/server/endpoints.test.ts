@@ -144,7 +144,11 @@ describe("POST /session (update)", () => {
   it("keeps the cookie and answers 500 when a callback throws", async () => {
     const { auth, clock, log } = createTestHandler({
       session: { updateAge: 0 },
-      callbacks: { session: () => { throw new Error("database down"); } },
+      callbacks: {
+        session: () => {
+          throw new Error("database down");
+        },
+      },
     });
     const { jar } = await signIn(auth.handler);
     clock.advance(10);
@@ -213,7 +217,13 @@ describe("GET /providers", () => {
   it("lists the credentials provider in the Auth.js shape", async () => {
     const { auth } = createTestHandler();
     expect(await (await auth.handler(get("/providers"))).json()).toEqual({
-      credentials: { id: "credentials", name: "Credentials", type: "credentials", signinUrl: `${BASE}/signin/credentials`, callbackUrl: `${BASE}/callback/credentials` },
+      credentials: {
+        id: "credentials",
+        name: "Credentials",
+        type: "credentials",
+        signinUrl: `${BASE}/signin/credentials`,
+        callbackUrl: `${BASE}/callback/credentials`,
+      },
     });
   });
 
@@ -357,7 +367,9 @@ describe("getSession", () => {
   it("reads the session of an incoming request without touching cookies", async () => {
     const { auth } = createTestHandler();
     const { jar } = await signIn(auth.handler);
-    expect(await auth.getSession(new Request(`${ORIGIN}/dashboard`, { headers: { cookie: jar.header() } }))).toMatchObject({ user: { email: "ada@example.com" } });
+    expect(await auth.getSession(new Request(`${ORIGIN}/dashboard`, { headers: { cookie: jar.header() } }))).toMatchObject({
+      user: { email: "ada@example.com" },
+    });
     expect(await auth.getSession(new Request(`${ORIGIN}/dashboard`, { headers: { cookie: "authjs.session-token=garbage" } }))).toBeNull();
     expect(SECRET).toBeTruthy();
   });

@@ -9,7 +9,8 @@ const rawKey = crypto.getRandomValues(new Uint8Array(64));
 const keys = await importContentKeys(rawKey);
 const header = base64url.encode(JSON.stringify({ alg: "dir", enc: "A256CBC-HS512", kid: "k1" }));
 
-const joseEncrypt = (plaintext: string) => new CompactEncrypt(encoder.encode(plaintext)).setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: "k1" }).encrypt(rawKey);
+const joseEncrypt = (plaintext: string) =>
+  new CompactEncrypt(encoder.encode(plaintext)).setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: "k1" }).encrypt(rawKey);
 
 describe("A256CBC-HS512 on prepared keys, checked against jose", () => {
   it("jose decrypts what it encrypts, and it decrypts what jose encrypts", async () => {

@@ -165,7 +165,9 @@ describe("header parameters", () => {
   it("refuses a nested JWT (cty JWT wrapping a signed JWT)", async () => {
     const key = await keyFor();
     const inner = await new SignJWT(claims()).setProtectedHeader({ alg: "HS256" }).sign(key.key);
-    const token = await new CompactEncrypt(encoder.encode(inner)).setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: key.kid, cty: "JWT" }).encrypt(key.key);
+    const token = await new CompactEncrypt(encoder.encode(inner))
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: key.kid, cty: "JWT" })
+      .encrypt(key.key);
     await expectRefused(token, "token_malformed");
   });
 });
@@ -377,7 +379,6 @@ describe("the server's own tokens", () => {
     expect(decodeProtectedHeader(token)).toEqual({ alg: "dir", enc: "A256CBC-HS512", kid: (await keyFor()).kid });
     expect(await (await auth.handler(get("/session", jar))).json()).toMatchObject({ user: { id: "user-1" } });
   });
-
 });
 
 describe("claims no date can hold", () => {

@@ -93,7 +93,10 @@ describe("toNodeHandler over a real node:http server", () => {
     const { auth } = createTestHandler({
       clock: Date.now,
       cookies: { maxSize: 16_384 },
-      callbacks: { jwt: ({ token, trigger }) => (trigger === "signIn" ? { ...token, blob } : token), session: ({ session, token }) => ({ ...session, blob: token.blob }) },
+      callbacks: {
+        jwt: ({ token, trigger }) => (trigger === "signIn" ? { ...token, blob } : token),
+        session: ({ session, token }) => ({ ...session, blob: token.blob }),
+      },
     });
     const base = await listen(auth.handler);
     const jar = new CookieJar();

@@ -5,7 +5,6 @@ import type { Store } from "../../src/server/store.ts";
 import { HOUR, NOW, describeStoreConformance, storedSession } from "./store-conformance.ts";
 import { needService, POSTGRES, runId, tcpRelay } from "./services.ts";
 
-
 // Every table this run creates starts with this, so parallel runs on one server never meet.
 const RUN = `sp${runId()}_`;
 let prefixes = 0;
@@ -73,8 +72,11 @@ describe("postgresStore against a real server", () => {
   it("creates its tables on first use, once, even when two servers start at the same moment", async () => {
     const tablePrefix = freshPrefix();
     const exists = async () =>
-      (await adminPool().query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [`${tablePrefix}%`]))
-        .rows[0]!.n;
+      (
+        await adminPool().query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [
+          `${tablePrefix}%`,
+        ])
+      ).rows[0]!.n;
     const stores = Array.from({ length: 4 }, () => postgresStore({ connectionString: POSTGRES.url }, { tablePrefix }));
     expect(await exists()).toBe("0");
     const session = storedSession();

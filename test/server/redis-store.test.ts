@@ -5,7 +5,6 @@ import type { Store } from "../../src/server/store.ts";
 import { HOUR, NOW, describeStoreConformance, storedSession } from "./store-conformance.ts";
 import { needService, REDIS, runId, tcpRelay } from "./services.ts";
 
-
 // Every key this run writes starts with this, so parallel runs on one server never meet.
 const RUN = `sessionpulse-test:${runId()}:`;
 let prefixes = 0;
@@ -83,7 +82,8 @@ describe("with node-redis", () => {
   let client: Awaited<ReturnType<Exclude<Awaited<typeof nodeRedis>, Error>["createClient"]>> | undefined;
   beforeEach(async (context) => {
     const loaded = await nodeRedis;
-    if (loaded instanceof Error) context.skip(`the \`redis\` package cannot be loaded here (${loaded.message.split("\n")[0]}); the node-redis adapter was not exercised`);
+    if (loaded instanceof Error)
+      context.skip(`the \`redis\` package cannot be loaded here (${loaded.message.split("\n")[0]}); the node-redis adapter was not exercised`);
   });
   afterAll(async () => {
     await (client?.close?.() ?? client?.quit());

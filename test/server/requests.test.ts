@@ -63,8 +63,18 @@ type Case = {
 
 const cases: Case[] = [
   { name: "no CSRF token", status: 403, error: "csrf_invalid", request: (e, b) => jsonPost(e, b, validFields(e, undefined)) },
-  { name: "a CSRF token of the wrong type", status: 403, error: "csrf_invalid", request: (e, b) => jsonPost(e, b, { ...validFields(e, undefined), csrfToken: [b.csrfToken] }) },
-  { name: "a CSRF token from another cookie of the same server", status: 403, error: "csrf_invalid", request: (e, b, x) => jsonPost(e, b, validFields(e, x.otherToken)) },
+  {
+    name: "a CSRF token of the wrong type",
+    status: 403,
+    error: "csrf_invalid",
+    request: (e, b) => jsonPost(e, b, { ...validFields(e, undefined), csrfToken: [b.csrfToken] }),
+  },
+  {
+    name: "a CSRF token from another cookie of the same server",
+    status: 403,
+    error: "csrf_invalid",
+    request: (e, b, x) => jsonPost(e, b, validFields(e, x.otherToken)),
+  },
   {
     name: "a genuine CSRF pair from a server with another secret",
     status: 403,
@@ -136,13 +146,19 @@ const cases: Case[] = [
     name: "a body over 64 KB streamed without Content-Length",
     status: 413,
     error: "body_too_large",
-    request: (e, b) => post(e, streamOf(oversizedJson(e, b.csrfToken)), { "content-type": "application/json", origin: ORIGIN, cookie: b.jar.header() }, { duplex: "half" } as RequestInit),
+    request: (e, b) =>
+      post(e, streamOf(oversizedJson(e, b.csrfToken)), { "content-type": "application/json", origin: ORIGIN, cookie: b.jar.header() }, {
+        duplex: "half",
+      } as RequestInit),
   },
   {
     name: "a body over 64 KB under a Content-Length that lies",
     status: 413,
     error: "body_too_large",
-    request: (e, b) => post(e, streamOf(oversizedJson(e, b.csrfToken)), { "content-type": "application/json", "content-length": "20", origin: ORIGIN, cookie: b.jar.header() }, { duplex: "half" } as RequestInit),
+    request: (e, b) =>
+      post(e, streamOf(oversizedJson(e, b.csrfToken)), { "content-type": "application/json", "content-length": "20", origin: ORIGIN, cookie: b.jar.header() }, {
+        duplex: "half",
+      } as RequestInit),
   },
   {
     name: "a form body over 64 KB",
@@ -150,21 +166,42 @@ const cases: Case[] = [
     error: "body_too_large",
     request: (e, b) => post(e, new URLSearchParams({ csrfToken: b.csrfToken, padding: "p".repeat(70 * 1024) }), { origin: ORIGIN, cookie: b.jar.header() }),
   },
-  { name: "a foreign Origin", status: 403, error: "origin_forbidden", request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "https://evil.example" }) },
-  { name: "an Origin on another port", status: 403, error: "origin_forbidden", request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "http://localhost:3001" }) },
-  { name: "Origin: null (sandboxed frame, data: URL)", status: 403, error: "origin_forbidden", request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "null" }) },
+  {
+    name: "a foreign Origin",
+    status: 403,
+    error: "origin_forbidden",
+    request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "https://evil.example" }),
+  },
+  {
+    name: "an Origin on another port",
+    status: 403,
+    error: "origin_forbidden",
+    request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "http://localhost:3001" }),
+  },
+  {
+    name: "Origin: null (sandboxed frame, data: URL)",
+    status: 403,
+    error: "origin_forbidden",
+    request: (e, b) => jsonPost(e, b, validFields(e, b.csrfToken), { origin: "null" }),
+  },
   {
     name: "Sec-Fetch-Site: cross-site without Origin",
     status: 403,
     error: "origin_forbidden",
-    request: (e, b) => post(e, JSON.stringify(validFields(e, b.csrfToken)), { "content-type": "application/json", "sec-fetch-site": "cross-site", cookie: b.jar.header() }),
+    request: (e, b) =>
+      post(e, JSON.stringify(validFields(e, b.csrfToken)), { "content-type": "application/json", "sec-fetch-site": "cross-site", cookie: b.jar.header() }),
   },
   {
     name: "a foreign Origin with a spoofed X-Forwarded-Host that names it",
     status: 403,
     error: "origin_forbidden",
     request: (e, b) =>
-      jsonPost(e, b, validFields(e, b.csrfToken), { origin: "https://evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https", forwarded: "host=evil.example;proto=https" }),
+      jsonPost(e, b, validFields(e, b.csrfToken), {
+        origin: "https://evil.example",
+        "x-forwarded-host": "evil.example",
+        "x-forwarded-proto": "https",
+        forwarded: "host=evil.example;proto=https",
+      }),
   },
 ];
 
@@ -204,7 +241,12 @@ describe("origin checks", () => {
   it("ignores X-Forwarded-Host: our own Origin still passes and redirects stay on our origin", async () => {
     const { auth, browser } = await setUp();
     const response = await auth.handler(
-      jsonPost("/signout", browser, { csrfToken: browser.csrfToken, callbackUrl: "https://evil.example/landing" }, { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }),
+      jsonPost(
+        "/signout",
+        browser,
+        { csrfToken: browser.csrfToken, callbackUrl: "https://evil.example/landing" },
+        { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" },
+      ),
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ url: `${ORIGIN}/` });
@@ -235,7 +277,18 @@ describe("origin checks", () => {
 describe("redirect targets", () => {
   it("keeps tricky callbackUrls on our origin", async () => {
     const { auth, browser } = await setUp();
-    const targets = ["/\\evil.example", "\\\\evil.example", "https:evil.example", " //evil.example", "\t//evil.example", "http://localhost:3000@evil.example", "//localhost:3000@evil.example", "http://evil.example\\@localhost:3000", "data:text/html,x", "javascript://localhost:3000/%0aalert(1)"];
+    const targets = [
+      "/\\evil.example",
+      "\\\\evil.example",
+      "https:evil.example",
+      " //evil.example",
+      "\t//evil.example",
+      "http://localhost:3000@evil.example",
+      "//localhost:3000@evil.example",
+      "http://evil.example\\@localhost:3000",
+      "data:text/html,x",
+      "javascript://localhost:3000/%0aalert(1)",
+    ];
     for (const callbackUrl of targets) {
       const response = await auth.handler(jsonPost("/signout", browser, { csrfToken: browser.csrfToken, callbackUrl }));
       const { url } = (await response.json()) as { url: string };
@@ -276,10 +329,14 @@ describe("prototype pollution", () => {
     });
     seen.length = 0;
     const json = `{"csrfToken":"${browser.csrfToken}","__proto__":{"password":"correct horse"}}`;
-    const viaJson = await auth.handler(post("/callback/credentials", json, { "content-type": "application/json", origin: ORIGIN, cookie: browser.jar.header() }));
+    const viaJson = await auth.handler(
+      post("/callback/credentials", json, { "content-type": "application/json", origin: ORIGIN, cookie: browser.jar.header() }),
+    );
     expect(await viaJson.json()).toEqual({ url: `${BASE}/signin?error=CredentialsSignin&code=credentials` });
     const form = `csrfToken=${browser.csrfToken}&__proto__[password]=correct+horse&__proto__=x&constructor=y`;
-    const viaForm = await auth.handler(post("/callback/credentials", form, { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie: browser.jar.header() }));
+    const viaForm = await auth.handler(
+      post("/callback/credentials", form, { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie: browser.jar.header() }),
+    );
     expect(await viaForm.json()).toEqual({ url: `${BASE}/signin?error=CredentialsSignin&code=credentials` });
     expect(seen.map((credentials) => credentials.password)).toEqual([undefined, undefined]);
     expect(viaJson.headers.getSetCookie()).toEqual([]);

@@ -29,9 +29,18 @@ function freshStores(open: () => Store) {
   };
 }
 
-describeStoreConformance("sqliteStore (file, node:sqlite)", freshStores(() => sqliteStore({ path: freshPath() })));
-describeStoreConformance("sqliteStore (:memory:)", freshStores(() => sqliteStore({ path: ":memory:" })));
-describeStoreConformance("sqliteStore ({ database }: DatabaseSync)", freshStores(() => sqliteStore({ database: new DatabaseSync(":memory:") })));
+describeStoreConformance(
+  "sqliteStore (file, node:sqlite)",
+  freshStores(() => sqliteStore({ path: freshPath() })),
+);
+describeStoreConformance(
+  "sqliteStore (:memory:)",
+  freshStores(() => sqliteStore({ path: ":memory:" })),
+);
+describeStoreConformance(
+  "sqliteStore ({ database }: DatabaseSync)",
+  freshStores(() => sqliteStore({ database: new DatabaseSync(":memory:") })),
+);
 
 /**
  * better-sqlite3 is an optional peer for users and a devDependency here
@@ -51,7 +60,10 @@ describe("with better-sqlite3", () => {
   beforeEach(async (context) => {
     await needBetterSqlite3(context);
   });
-  describeStoreConformance("sqliteStore (file, better-sqlite3)", freshStores(() => sqliteStore({ path: freshPath(), driver: "better-sqlite3" })));
+  describeStoreConformance(
+    "sqliteStore (file, better-sqlite3)",
+    freshStores(() => sqliteStore({ path: freshPath(), driver: "better-sqlite3" })),
+  );
 
   it("takes an open better-sqlite3 database and leaves it open", async (context) => {
     const Database = await needBetterSqlite3(context);
@@ -140,10 +152,12 @@ describe("sqliteStore on a file", () => {
     await store.prune(NOW);
     const raw = new DatabaseSync(path);
     raw.exec("PRAGMA busy_timeout = 1000");
-    raw.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+    raw
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
        INSERT INTO sessionpulse_sessions (id, user_id, data, created_at, updated_at, expires) SELECT 'dead-' || i, 'u', '{}', 0, 0, ? FROM n`,
-    ).run(NOW - 1);
+      )
+      .run(NOW - 1);
     raw.close();
     const live = storedSession();
     await store.create(live);

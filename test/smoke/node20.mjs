@@ -92,7 +92,8 @@ await check("the SQLite store explains a driver this runtime cannot run, instead
 await check("a database-strategy server on SQLite through better-sqlite3 12, the Node 20 driver", async () => {
   const modulePath = process.env.SESSIONPULSE_NODE20_BETTER_SQLITE3;
   if (!modulePath) {
-    const note = "SESSIONPULSE_NODE20_BETTER_SQLITE3 is not set; build it with: export SESSIONPULSE_NODE20_BETTER_SQLITE3=\"$(scripts/node20-better-sqlite3.sh)\"";
+    const note =
+      'SESSIONPULSE_NODE20_BETTER_SQLITE3 is not set; build it with: export SESSIONPULSE_NODE20_BETTER_SQLITE3="$(scripts/node20-better-sqlite3.sh)"';
     if (process.env.SESSIONPULSE_REQUIRE_SERVICES === "1") assert.fail(`${note} (SESSIONPULSE_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
     return skip(note);
   }
@@ -119,7 +120,11 @@ await check("a database-strategy server on SQLite through better-sqlite3 12, the
     assert.equal((await (await send("/session")).json()).user.name, "Twenty");
     const [listed] = await (await send("/sessions")).json();
     assert.equal(listed.current, true);
-    const revoked = await send("/sessions/revoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ csrfToken: token, all: true }) });
+    const revoked = await send("/sessions/revoke", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ csrfToken: token, all: true }),
+    });
     assert.equal(revoked.status, 200);
     assert.equal(await (await send("/session")).json(), null);
   } finally {
