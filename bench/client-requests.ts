@@ -53,6 +53,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { simulatedBrowser } from "../test/client/simulated-browser.ts";
 import { positiveInts, runReport } from "./support.ts";
+import type * as OursModule from "../src/client/index.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PEERS = join(ROOT, "bench", "peers");
@@ -134,7 +135,7 @@ async function runScenario(driver: Driver, n: number, { focus = true } = {}): Pr
 
 // ------------------------------------------------------------ sessionpulse
 
-type Ours = typeof import("../src/client/index.ts");
+type Ours = typeof OursModule;
 
 async function loadOurs(): Promise<Ours> {
   const dist = join(ROOT, "dist", "index.js");
@@ -146,7 +147,7 @@ async function loadOurs(): Promise<Ours> {
 }
 
 function oursDriver(ours: Ours): Driver {
-  const browser = simulatedBrowser(ours.createSessionClient as never, { latency: LATENCY, maxAge: 30 * 86_400 });
+  const browser = simulatedBrowser(ours.createSessionClient, { latency: LATENCY, maxAge: 30 * 86_400 });
   const start = browser.time.now();
   const session = browser.server.signInDirectly();
   const tabs: Array<ReturnType<typeof browser.openTab>> = [];
@@ -509,8 +510,6 @@ async function checkNextAuthHarness(): Promise<Array<{ name: string; expected: s
 }
 
 // ------------------------------------------------------------------- main
-
-const pad = (value: unknown, width: number) => String(value).padStart(width);
 
 async function main() {
   const began = performance.now();

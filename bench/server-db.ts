@@ -247,7 +247,7 @@ async function openPostgres(m: Modules): Promise<Backend> {
     version = ((await pool.query("SHOW server_version")).rows[0] as { server_version: string }).server_version;
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new Error(`PostgreSQL at ${PG_URL} unreachable: ${message(error)}`);
+    throw new Error(`PostgreSQL at ${PG_URL} unreachable: ${message(error)}`, { cause: error });
   }
   const store = m.postgresStore({ connectionString: PG_URL }, { tablePrefix: TABLE_PREFIX });
   const sessions = `"${TABLE_PREFIX}sessions"`;
@@ -297,7 +297,7 @@ async function openRedis(m: Modules): Promise<Backend> {
     version = /redis_version:(\S+)/.exec(await client.info("server"))?.[1] ?? "?";
   } catch (error) {
     client.disconnect();
-    throw new Error(`Redis at ${REDIS_URL} unreachable: ${message(error)}${lastError ? ` (${message(lastError)})` : ""}`);
+    throw new Error(`Redis at ${REDIS_URL} unreachable: ${message(error)}${lastError ? ` (${message(lastError)})` : ""}`, { cause: error });
   }
   const store = m.redisStore({ url: REDIS_URL }, { keyPrefix: KEY_PREFIX });
   try {

@@ -16,7 +16,7 @@
  * the median (min–max) of the per-round ratios. It is a report, not a test: it
  * always exits 0 and prints MISSED next to a target it does not reach.
  */
-import { EncryptJWT, base64url, calculateJwkThumbprint, jwtDecrypt, type JWTPayload } from "jose";
+import { EncryptJWT, base64url, calculateJwkThumbprint, jwtDecrypt } from "jose";
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 import { encode as authjsEncode } from "@auth/core/jwt";
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const floorOnce = async (): Promise<string> => {
     await jwtDecrypt(ourToken, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256CBC-HS512"], clockTolerance: 15 });
     const now = Math.floor(Date.now() / 1000);
-    return new EncryptJWT(bodyClaims as JWTPayload)
+    return new EncryptJWT(bodyClaims)
       .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid })
       .setIssuedAt(now)
       .setExpirationTime(now + MAX_AGE)

@@ -226,7 +226,7 @@ export async function runReport(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
-    console.log(`ERROR: the benchmark could not complete: ${(error as Error).stack ?? error}`);
+    console.log(`ERROR: the benchmark could not complete: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   process.exitCode = 0;
 }

@@ -89,11 +89,9 @@ function buildAuth(current: Strategy) {
     session: { strategy: current, migrateFrom: current === "jwt" ? "database" : "jwt", ...SESSION },
     store,
     async authorize(credentials) {
-      const email = String(credentials.email ?? "")
-        .trim()
-        .toLowerCase();
+      const email = typeof credentials.email === "string" ? credentials.email.trim().toLowerCase() : "";
       const user = USERS.find((candidate) => candidate.email === email);
-      if (!user || !sameText(String(credentials.password ?? ""), user.password)) return null;
+      if (!user || !sameText(typeof credentials.password === "string" ? credentials.password : "", user.password)) return null;
       return { id: user.id, name: user.name, email: user.email, role: user.role } satisfies User;
     },
     callbacks: {
@@ -257,7 +255,7 @@ async function serveApp(request: IncomingMessage, response: ServerResponse, path
 
 // ---------------------------------------------------------------------------
 
-const server = createServer(async (request, response) => {
+async function route(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
   const path = new URL(request.url ?? "/", "http://localhost").pathname;
   try {
     if (path === BASE_PATH || path.startsWith(`${BASE_PATH}/`)) {
@@ -275,7 +273,9 @@ const server = createServer(async (request, response) => {
     if (!response.headersSent) sendJson(response, 500, { error: "internal_error" });
     else response.end();
   }
-});
+}
+
+const server = createServer((request, response) => void route(request, response));
 
 server.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EADDRINUSE") console.error(`Port ${PORT} is in use. Start on another one: PORT=${PORT + 1} npm run playground`);

@@ -1,8 +1,20 @@
 "use client";
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { SessionSnapshot } from "sessionpulse";
 import { useSessionClient } from "./context.js";
 import type { UseSessionOptions, UseSessionResult } from "./types.js";
+
+type View = Pick<SessionSnapshot, "data" | "status" | "isStale" | "error">;
+
+/**
+ * The part of the snapshot `useSession` shows, as the same object while it is unchanged: a change of
+ * leader (`isLeader`, not shown) then leaves useSyncExternalStore's value alone and re-renders nothing.
+ */
+function viewSelector(): (snapshot: SessionSnapshot) => View {
+  let last: View | undefined;
+  return ({ data, status, isStale, error }) =>
+    last && last.data === data && last.status === status && last.isStale === isStale && last.error === error ? last : (last = { data, status, isStale, error });
+}
 
 /**
  * The session, re-rendering only when it changes. Server rendering uses the
@@ -16,15 +28,7 @@ import type { UseSessionOptions, UseSessionResult } from "./types.js";
  */
 export function useSession({ required = false, onUnauthenticated }: UseSessionOptions = {}): UseSessionResult {
   const client = useSessionClient();
-  // The part of the snapshot this hook shows, the same object while it is unchanged: a change of leader
-  // (`isLeader`, not shown here) then leaves useSyncExternalStore's value alone and re-renders nothing.
-  const view = useMemo(() => {
-    let last: Pick<SessionSnapshot, "data" | "status" | "isStale" | "error"> | undefined;
-    return ({ data, status, isStale, error }: SessionSnapshot) =>
-      last && last.data === data && last.status === status && last.isStale === isStale && last.error === error
-        ? last
-        : (last = { data, status, isStale, error });
-  }, [client]);
+  const [view] = useState(viewSelector);
   const [serverView] = useState(() => view(client.getSnapshot()));
   const shown = useSyncExternalStore(
     client.subscribe,
@@ -32,9 +36,14 @@ export function useSession({ required = false, onUnauthenticated }: UseSessionOp
     () => serverView,
   );
   const unauthenticated = required && shown.status === "unauthenticated";
+  // The latest callback, without re-running the redirect effect each time an inline one is re-created.
+  const onUnauthenticatedRef = useRef(onUnauthenticated);
+  useEffect(() => {
+    onUnauthenticatedRef.current = onUnauthenticated;
+  });
   useEffect(() => {
     if (!unauthenticated) return;
-    if (onUnauthenticated) return onUnauthenticated();
+    if (onUnauthenticatedRef.current) return onUnauthenticatedRef.current();
     const query = new URLSearchParams({ error: "SessionRequired", callbackUrl: window.location.href });
     window.location.assign(`${client.basePath}/signin?${query}`);
   }, [unauthenticated, client]);

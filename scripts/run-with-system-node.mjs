@@ -21,7 +21,9 @@ function systemNode() {
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
-    } catch {}
+    } catch {
+      // Not there or not executable: try the next directory.
+    }
   }
   return undefined;
 }

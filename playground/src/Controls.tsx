@@ -288,7 +288,7 @@ export function SessionsPanel({ snapshot }: { snapshot: SessionSnapshot }) {
   const demo = useDemoState();
   const now = useNow(5000);
   const { pending, error, run } = useAction();
-  const [sessions, setSessions] = useState<SessionListing[] | null>(null);
+  const [listed, setSessions] = useState<SessionListing[] | null>(null);
   const signedIn = snapshot.status === "authenticated";
   const strategy = typeof snapshot.data?.strategy === "string" ? snapshot.data.strategy : demo?.strategy;
 
@@ -298,12 +298,14 @@ export function SessionsPanel({ snapshot }: { snapshot: SessionSnapshot }) {
   const visible = useSyncExternalStore(onVisibilityChange, () => document.visibilityState !== "hidden");
   const key = signedIn ? `${snapshot.data?.user.id}|${strategy}|${snapshot.updatedAt}` : null;
   useEffect(() => {
-    if (!key) return setSessions(null);
-    if (!visible) return;
+    if (!key || !visible) return;
     // After this task, so a sign-in's render is not held up by it.
     const timer = setTimeout(() => void reload(), 0);
     return () => clearTimeout(timer);
   }, [key, visible, reload]);
+
+  // Signed out: nothing to list, whatever the last answer was.
+  const sessions = key ? listed : null;
 
   const revoke = (target: { id: string } | { all: true }) =>
     run("revoke", async () => {

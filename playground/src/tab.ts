@@ -73,12 +73,12 @@ function createTimeline() {
       entries = [{ id: nextId++, at: Date.now(), kind, title, detail, tone }, ...entries].slice(0, MAX_ENTRIES);
       listeners.forEach((listener) => listener());
     },
-    clear() {
+    clear: () => {
       entries = [];
       listeners.forEach((listener) => listener());
     },
     get: () => entries,
-    subscribe(listener: () => void) {
+    subscribe: (listener: () => void) => {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
@@ -102,7 +102,7 @@ function noteSync(by: string) {
 }
 export const syncStore = {
   get: () => lastSync,
-  subscribe(listener: () => void) {
+  subscribe: (listener: () => void) => {
     syncListeners.add(listener);
     return () => void syncListeners.delete(listener);
   },
@@ -151,7 +151,7 @@ const announce = () => playgroundChannel?.postMessage({ kind: "presence", tab: s
 
 export const tabsStore = {
   get: () => tabsSnapshot,
-  subscribe(listener: () => void) {
+  subscribe: (listener: () => void) => {
     tabListeners.add(listener);
     return () => void tabListeners.delete(listener);
   },
@@ -173,7 +173,7 @@ export const tabsStore = {
 export const demoEvents = {
   changed: () => playgroundChannel?.postMessage({ kind: "demo-changed" } satisfies PlaygroundMessage),
   poke: () => demoListeners.forEach((listener) => listener()),
-  subscribe(listener: () => void) {
+  subscribe: (listener: () => void) => {
     demoListeners.add(listener);
     return () => void demoListeners.delete(listener);
   },
@@ -211,11 +211,13 @@ export const offlineSwitch = {
   set(offline: boolean) {
     try {
       localStorage.setItem("playground:offline", offline ? "1" : "0");
-    } catch {}
+    } catch {
+      // Storage refused (private mode, quota): the switch still works in this tab.
+    }
     playgroundChannel?.postMessage({ kind: "offline", offline } satisfies PlaygroundMessage);
     applyOffline(offline, "here");
   },
-  subscribe(listener: () => void) {
+  subscribe: (listener: () => void) => {
     offlineListeners.add(listener);
     return () => void offlineListeners.delete(listener);
   },
@@ -261,8 +263,9 @@ const pathOf = (input: string) => new URL(input, location.href).pathname.replace
 
 function describeSession(session: unknown): string {
   if (session === null) return "signed out";
-  const user = (session as { user?: { name?: string } } | undefined)?.user;
-  return user?.name ? `as ${user.name}` : "session";
+  const user: unknown = typeof session === "object" && session !== null && "user" in session ? session.user : undefined;
+  const name: unknown = typeof user === "object" && user !== null && "name" in user ? user.name : undefined;
+  return typeof name === "string" && name ? `as ${name}` : "session";
 }
 
 function describeMessage(message: unknown): { title: string; detail?: string } {

@@ -425,7 +425,9 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
         let error: string | null = null;
         try {
           error = new URL(url, "http://base.invalid").searchParams.get("error");
-        } catch {}
+        } catch {
+          // Not a URL: no error code in it.
+        }
         if (error) return { ok: false, error, status: status === 200 ? 401 : status, url };
         const { body, offset: serverOffset } = await transport.session();
         commit(body, "signin", serverOffset);

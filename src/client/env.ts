@@ -5,31 +5,31 @@
  */
 export interface ClientEnv {
   /** Milliseconds since epoch. */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  now: () => number;
+  setTimeout: (callback: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
   /** A number in [0, 1) for jitter. */
-  random(): number;
-  fetch(input: string, init: RequestInit): Promise<Response>;
+  random: () => number;
+  fetch: (input: string, init: RequestInit) => Promise<Response>;
   /** Whether the page is visible to the user. */
-  isVisible(): boolean;
+  isVisible: () => boolean;
   /** Calls `listener` when the page becomes visible or focused; returns the cleanup. */
-  onFocus(listener: () => void): () => void;
-  isOnline(): boolean;
+  onFocus: (listener: () => void) => () => void;
+  isOnline: () => boolean;
   /** Calls `listener` when connectivity changes; returns the cleanup. */
-  onOnline(listener: (online: boolean) => void): () => void;
+  onOnline: (listener: (online: boolean) => void) => () => void;
   /** Full-page navigation, for `signIn`/`signOut` with `redirect`. */
-  navigate(url: string): void;
+  navigate: (url: string) => void;
   /** The page's URL, the default `callbackUrl`; undefined outside a page. */
-  href(): string | undefined;
+  href: () => string | undefined;
   /** Opens the link to the other tabs; absent where there are none to talk to. */
-  openTabLink?(name: string): TabLink;
+  openTabLink?: (name: string) => TabLink;
   /**
    * Runs `task` holding the browser-wide lock `name` (Web Locks), or directly
    * where there is none. The hold ends after `maxHoldMs` whatever `task` does,
    * so a stuck tab cannot block the others.
    */
-  withLock?<T>(name: string, maxHoldMs: number, task: () => Promise<T>): Promise<T>;
+  withLock?: <T>(name: string, maxHoldMs: number, task: () => Promise<T>) => Promise<T>;
 }
 
 /** The messaging and leader election shared by the tabs of one browser. */

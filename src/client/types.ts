@@ -73,22 +73,22 @@ export interface RedirectOptions {
 export interface SessionClient {
   /** Where the session server lives, as given (default `/api/auth`). */
   readonly basePath: string;
-  getSnapshot(): SessionSnapshot;
+  getSnapshot: () => SessionSnapshot;
   /** Calls `listener` when the snapshot changes. The first subscriber starts the client, the last stops it. */
-  subscribe(listener: () => void): () => void;
+  subscribe: (listener: () => void) => () => void;
   /**
    * Asks the server now; calls made together share one request. The answer is
    * always to a request sent after the call (never one already on its way),
    * so it reflects changes the app made just before, e.g. revoking sessions.
    */
-  refresh(): Promise<SessionSnapshot>;
+  refresh: () => Promise<SessionSnapshot>;
   /** `POST /session` with `data`; the result goes to every tab. */
-  update(data?: unknown): Promise<Session | null>;
-  signIn(provider: "credentials", fields: Record<string, string>, options?: RedirectOptions): Promise<SignInResult>;
-  signOut(options?: RedirectOptions): Promise<{ url: string }>;
-  on(type: SessionEventType, listener: (event: SessionEvent) => void): () => void;
+  update: (data?: unknown) => Promise<Session | null>;
+  signIn: (provider: "credentials", fields: Record<string, string>, options?: RedirectOptions) => Promise<SignInResult>;
+  signOut: (options?: RedirectOptions) => Promise<{ url: string }>;
+  on: (type: SessionEventType, listener: (event: SessionEvent) => void) => () => void;
   /** Removes every timer, listener and channel. */
-  destroy(): void;
+  destroy: () => void;
   /** Channel messages refused by validation so far (malformed, forged, foreign versions). */
   readonly droppedMessages: number;
 }

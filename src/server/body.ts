@@ -58,7 +58,7 @@ export async function readFields(request: Request): Promise<RequestFields> {
   }
   const text = await readText(request);
   if (type === "application/x-www-form-urlencoded") {
-    const fields: RequestFields = Object.create(null);
+    const fields = Object.create(null) as RequestFields;
     for (const [key, value] of new URLSearchParams(text)) {
       if (withoutPrototypeKeys(key, value) !== undefined && !(key in fields)) fields[key] = value;
     }

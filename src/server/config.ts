@@ -52,10 +52,10 @@ function seconds(value: unknown, name: string, fallback: number, { allowZero = f
 }
 
 function resolveSecrets(secret: unknown): string[] {
-  const list = typeof secret === "string" ? [secret] : Array.isArray(secret) ? [...secret] : [];
+  const list: unknown[] = typeof secret === "string" ? [secret] : Array.isArray(secret) ? [...(secret as unknown[])] : [];
   if (list.length === 0) fail("`secret` is required: a string of at least 32 bytes, or a non-empty array of them");
   const encoder = new TextEncoder();
-  list.forEach((entry, index) => {
+  return list.map((entry, index) => {
     if (typeof entry !== "string") fail(`secret[${index}] must be a string`);
     const bytes = encoder.encode(entry).byteLength;
     // The secret itself never appears in the message, only its length.
@@ -64,8 +64,8 @@ function resolveSecrets(secret: unknown): string[] {
         `secret${list.length > 1 ? `[${index}]` : ""} is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required (generate one with \`openssl rand -base64 32\`)`,
       );
     }
+    return entry;
   });
-  return list;
 }
 
 function resolveOrigin(value: unknown, name: string): string {

@@ -42,7 +42,7 @@ export async function shapeToken(config: ResolvedConfig, token: JWT, params: { u
   const before = JSON.stringify(token);
   const result = await runCallback("jwt", () => callback({ token: structuredClone(token), ...params }));
   if (result === null || typeof result !== "object") return { token: null, changed: true };
-  const shaped = { ...result } as JWT;
+  const shaped = { ...result };
   for (const claim of RESERVED) {
     if (token[claim] === undefined) delete shaped[claim];
     else (shaped as Record<string, unknown>)[claim] = token[claim];

@@ -205,7 +205,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
   }
 
   async function open(): Promise<Prepared> {
-    const db = options.database ?? (await openDatabase(options.path!, options.driver));
+    const db = options.database ?? (await openDatabase(options.path, options.driver));
     try {
       if (ownsDatabase) {
         // A busy timeout first, so even the schema statements wait for another process's lock.

@@ -20,14 +20,14 @@ export function createFakeTime(start = Date.UTC(2026, 10, 28, 12, 0, 0)) {
   };
   return {
     now: () => now,
-    setTimeout(run: () => void, ms: number): unknown {
+    setTimeout: (run: () => void, ms: number): unknown => {
       const id = nextId++;
       // Browsers convert the delay to a 32-bit int: longer waits (and Infinity, NaN) overflow to "now".
       const delay = Number.isFinite(ms) && ms <= MAX_TIMER_DELAY ? Math.max(0, ms) : 0;
       timers.set(id, { at: now + delay, run });
       return id;
     },
-    clearTimeout(handle: unknown) {
+    clearTimeout: (handle: unknown) => {
       timers.delete(handle as number);
     },
     uncaught,

@@ -95,7 +95,7 @@ describe("sign-in, update and sign-out across tabs", () => {
     const initialSession = browser.server.signInDirectly();
     const [a, b] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
     const updates: string[] = [];
-    b.client.on("update", (event) => updates.push(`${event.source}:${event.session?.theme}`));
+    b.client.on("update", (event) => updates.push(`${event.source}:${String(event.session?.theme)}`));
     const first = a.client.update({ theme: "dark" });
     const second = a.client.update({ theme: "light" });
     await browser.time.advance(500);

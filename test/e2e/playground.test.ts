@@ -145,7 +145,7 @@ describe("playground in Chromium", () => {
           await b!.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.signOut({ redirect: false }));
           await waitForStatus(tabs, "unauthenticated");
         }
-        annotate(context, "signInLatencyMs", latencies);
+        await annotate(context, "signInLatencyMs", latencies);
         expect(percentile(latencies, 50)).toBeLessThan(100);
         expect(Math.max(...latencies)).toBeLessThan(500);
       },
@@ -174,7 +174,7 @@ describe("playground in Chromium", () => {
           expect(sessionGets(stats)).toBe(0);
           expect(stats.counts["POST /api/auth/signout"]).toBe(1);
         }
-        annotate(context, "signOutLatencyMs", latencies);
+        await annotate(context, "signOutLatencyMs", latencies);
         expect(percentile(latencies, 50)).toBeLessThan(100);
         expect(Math.max(...latencies)).toBeLessThan(500);
       },

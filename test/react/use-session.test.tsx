@@ -125,9 +125,10 @@ describe("SessionProvider + useSession", () => {
     const initialSession = browser.server.signInDirectly();
     const [first, second] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession: null })];
     const destroyed = [vi.spyOn(first.client, "destroy"), vi.spyOn(second.client, "destroy")];
-    let seen: SessionClient | undefined;
+    const seen: { client?: SessionClient } = {};
+    const see = (client: SessionClient) => void (seen.client = client);
     function Probe() {
-      seen = useSessionClient();
+      see(useSessionClient());
       return <Status />;
     }
     const view = render(
@@ -141,7 +142,7 @@ describe("SessionProvider + useSession", () => {
         <Probe />
       </SessionProvider>,
     );
-    expect(seen).toBe(second.client);
+    expect(seen.client).toBe(second.client);
     expect(screen.getByTestId("status").textContent).toBe("unauthenticated");
     view.unmount();
     await new Promise((resolve) => setTimeout(resolve, 5)); // when the provider would destroy a client of its own
@@ -171,7 +172,7 @@ describe("SessionProvider + useSession", () => {
   it("required without onUnauthenticated goes to the sign-in page like Auth.js", async () => {
     const { env, time } = createFakeEnv();
     const assign = vi.fn();
-    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, href: "http://localhost:3000/private", assign } as Location);
+    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, href: "http://localhost:3000/private", assign });
     function Guarded() {
       useSession({ required: true });
       return null;
@@ -219,14 +220,15 @@ describe("SessionProvider + useSession", () => {
 
   it("useSessionClient gives the client; outside a provider the hooks say what is wrong", () => {
     const { env } = createFakeEnv();
-    let seen: SessionClient | undefined;
+    const seen: { client?: SessionClient } = {};
+    const see = (client: SessionClient) => void (seen.client = client);
     function Probe() {
-      seen = useSessionClient();
+      see(useSessionClient());
       return null;
     }
     const wrapper = ({ children }: { children: ReactNode }) => <SessionProvider env={env}>{children}</SessionProvider>;
     render(<Probe />, { wrapper });
-    expect(typeof seen?.signOut).toBe("function");
+    expect(typeof seen.client?.signOut).toBe("function");
     vi.spyOn(console, "error").mockImplementation(() => {});
     expect(() => render(<Status />)).toThrow(/inside <SessionProvider>/);
   });

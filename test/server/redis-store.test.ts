@@ -73,7 +73,7 @@ describeStoreConformance(
 );
 
 /** node-redis is an optional peer the project does not install; its adapter runs wherever `redis` loads. */
-const nodeRedis = import("redis" as string).then(
+const nodeRedis = import("redis").then(
   (module: { createClient(options: { url: string }): RedisClientLike & { connect(): Promise<unknown>; close?(): Promise<void>; quit(): Promise<unknown> } }) =>
     module,
   (error: unknown) => error as Error,
@@ -178,18 +178,18 @@ describe("redisStore against a real server", () => {
     const redis = adminClient();
     const [a, b] = [storedSession({ userId: "lazy" }), storedSession({ userId: "lazy", createdAt: NOW + 1, userAgent: null })];
     const c = storedSession({ userId: "idle" });
-    for (const session of [a!, b!, c]) await store.create(session);
+    for (const session of [a, b, c]) await store.create(session);
     // As if Redis had expired them.
-    await redis.del(`${keyPrefix}session:${a!.id}`, `${keyPrefix}session:${c.id}`);
+    await redis.del(`${keyPrefix}session:${a.id}`, `${keyPrefix}session:${c.id}`);
     expect(await redis.zcard(`${keyPrefix}user:lazy`)).toBe(2);
     expect(await store.listByUser("lazy", NOW)).toEqual([b]);
-    expect(await redis.zrange(`${keyPrefix}user:lazy`, 0, -1)).toEqual([b!.id]);
+    expect(await redis.zrange(`${keyPrefix}user:lazy`, 0, -1)).toEqual([b.id]);
 
     expect(await redis.zcard(`${keyPrefix}user:idle`)).toBe(1);
     expect(await store.prune(NOW)).toBe(0);
     expect(await redis.exists(`${keyPrefix}user:idle`)).toBe(0);
     // delete() takes the id out of the index at once.
-    await store.delete(b!.id);
+    await store.delete(b.id);
     expect(await redis.exists(`${keyPrefix}user:lazy`)).toBe(0);
     await store.close();
   });
