@@ -11,9 +11,9 @@ const entries = {
   index: "src/client/index.ts",
   react: "react/index.ts",
   server: "src/server/index.ts",
-  "server/sqlite": "src/server/sqlite-store.ts",
-  "server/postgres": "src/server/postgres-store.ts",
-  "server/redis": "src/server/redis-store.ts",
+  "server/sqlite": "src/server/stores/sqlite.ts",
+  "server/postgres": "src/server/stores/postgres.ts",
+  "server/redis": "src/server/stores/redis.ts",
 };
 
 /** Packages that stay imports in the build: runtime deps and optional peers. */

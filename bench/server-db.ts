@@ -34,9 +34,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { createSessionHandler as CreateSessionHandler, memoryStore as MemoryStore, Store, StoredSession } from "../src/server/index.ts";
-import type { sqliteStore as SqliteStore } from "../src/server/sqlite-store.ts";
-import type { postgresStore as PostgresStore } from "../src/server/postgres-store.ts";
-import type { redisStore as RedisStore } from "../src/server/redis-store.ts";
+import type { sqliteStore as SqliteStore } from "../src/server/stores/sqlite.ts";
+import type { postgresStore as PostgresStore } from "../src/server/stores/postgres.ts";
+import type { redisStore as RedisStore } from "../src/server/stores/redis.ts";
 import {
   COOKIE_NAME,
   MAX_AGE,

@@ -59,7 +59,7 @@ interface Case {
   skipped?: string;
 }
 
-/** HKDF-SHA256, salt = cookie name: the derivation Auth.js and src/server/keys.ts use. */
+/** HKDF-SHA256, salt = cookie name: the derivation Auth.js and src/server/jwt/keys.ts use. */
 async function deriveKey(secret: string, salt: string): Promise<{ key: Uint8Array; kid: string }> {
   const encoder = new TextEncoder();
   const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveBits"]);

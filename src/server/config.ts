@@ -1,6 +1,6 @@
 import { SessionConfigError } from "./errors.js";
-import { cookieNames, type CookieNames } from "./cookie-names.js";
-import { STORE_METHODS, type Store } from "./store.js";
+import { cookieNames, type CookieNames } from "./cookies/names.js";
+import { STORE_METHODS, type Store } from "./stores/store.js";
 import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
 
 const DAY = 86_400;

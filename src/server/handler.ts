@@ -1,13 +1,13 @@
 import type { Session } from "../shared/session.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
-import { createCsrfTokens } from "./csrf.js";
+import { createCsrfTokens } from "./http/csrf.js";
 import { SessionServerError } from "./errors.js";
-import { createDatabaseSessions } from "./database-session.js";
-import { createJwtSessions } from "./jwt-session.js";
-import { guardStore } from "./store-guard.js";
-import { createRequestContext, type RequestContext } from "./request-context.js";
-import { JSON_HEADERS, jsonResponse } from "./responses.js";
-import { routes, type RouteDeps } from "./routes.js";
+import { createDatabaseSessions } from "./database/strategy.js";
+import { createJwtSessions } from "./jwt/strategy.js";
+import { guardStore } from "./stores/guard.js";
+import { createRequestContext, type RequestContext } from "./http/request-context.js";
+import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
+import { routes, type RouteDeps } from "./http/routes.js";
 import type { SessionHandlerConfig } from "./types.js";
 
 /** What {@link createSessionHandler} returns. */

@@ -5,9 +5,9 @@
  * @packageDocumentation
  */
 export { createSessionHandler, type SessionHandler } from "./handler.js";
-export { memoryStore } from "./memory-store.js";
-export type { Store, StoredSession } from "./store.js";
-export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./node-handler.js";
+export { memoryStore } from "./stores/memory.js";
+export type { Store, StoredSession } from "./stores/store.js";
+export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./http/node-handler.js";
 export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
 export type {
   Authorize,

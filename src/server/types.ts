@@ -1,5 +1,5 @@
 import type { Session } from "../shared/session.js";
-import type { Store } from "./store.js";
+import type { Store } from "./stores/store.js";
 
 /** A user as `authorize` returns it. `id` becomes the token's `sub`. */
 export interface User {

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/server/index.ts";
-import { postgresStore } from "../../src/server/postgres-store.ts";
-import { redisStore } from "../../src/server/redis-store.ts";
+import { postgresStore } from "../../src/server/stores/postgres.ts";
+import { redisStore } from "../../src/server/stores/redis.ts";
 import { CookieJar, createTestHandler, get, manualClock, postJson, signIn } from "./helpers.ts";
 import { POSTGRES, REDIS, needService, runId } from "./services.ts";
 

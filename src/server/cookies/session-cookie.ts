@@ -1,0 +1,54 @@
+import { readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "./chunks.js";
+import type { ResolvedConfig } from "../config.js";
+import { SessionServerError, type CookieRejection } from "../errors.js";
+import type { RequestContext } from "../http/request-context.js";
+import { serializeClearedCookie, serializeCookie } from "./set-cookie.js";
+
+/** Reads the (possibly chunked) session cookie of a request. */
+export function readSessionCookie(config: ResolvedConfig, context: RequestContext): ChunkedCookie {
+  return readChunkedCookie(context.jar, context.names.sessionToken, config.maxCookieSize);
+}
+
+/** Every cookie of the request that belongs to the session cookie, valid or not. */
+function presentSessionNames(context: RequestContext): string[] {
+  const name = context.names.sessionToken;
+  return [...context.jar.keys()].filter((cookie) => cookie === name || cookie.startsWith(`${name}.`));
+}
+
+function attributes(config: ResolvedConfig, context: RequestContext) {
+  return { secure: context.secure, sameSite: config.sameSite, domain: config.cookieDomain };
+}
+
+/**
+ * Queues `Set-Cookie` lines that store `value` as the session cookie, split
+ * into chunks when needed, and expire the request's pieces that the new value
+ * no longer uses. A value over the size budget is refused before anything is
+ * queued, so a user is never handed a cookie that gets every request refused.
+ */
+export function writeSessionCookie(config: ResolvedConfig, context: RequestContext, value: string, expires: Date): void {
+  if (value.length > config.maxCookieSize) {
+    throw new SessionServerError("session_too_large", `session is ${value.length} bytes; the cookie budget is ${config.maxCookieSize}`);
+  }
+  const chunks = splitIntoChunks(context.names.sessionToken, value);
+  const kept = new Set(chunks.map((chunk) => chunk.name));
+  for (const chunk of chunks) {
+    context.setCookies.push(serializeCookie(chunk.name, chunk.value, { ...attributes(config, context), expires }, context.now));
+  }
+  for (const name of presentSessionNames(context)) {
+    if (!kept.has(name)) context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
+  }
+}
+
+/** Logs why the request's session cookie is refused and, unless told not to, queues its removal; answers null (no session). */
+export function refuseSessionCookie(config: ResolvedConfig, context: RequestContext, reason: CookieRejection, clear = true): null {
+  config.logger.warn(reason, { path: context.url.pathname });
+  if (clear) clearSessionCookie(config, context);
+  return null;
+}
+
+/** Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent. */
+export function clearSessionCookie(config: ResolvedConfig, context: RequestContext): void {
+  for (const name of presentSessionNames(context)) {
+    context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
+  }
+}

@@ -1,0 +1,127 @@
+import { readFields, type RequestFields } from "./body.js";
+import type { ResolvedConfig } from "../config.js";
+import type { CsrfTokens } from "./csrf.js";
+import { SessionServerError } from "../errors.js";
+import type { SessionStrategy } from "../session/strategy.js";
+import { assertSameOrigin, safeRedirect, type RequestContext } from "./request-context.js";
+import { formOutcome, jsonResponse } from "./responses.js";
+import { serializeCookie } from "../cookies/set-cookie.js";
+import type { User } from "../types.js";
+
+export interface RouteDeps {
+  config: ResolvedConfig;
+  csrf: CsrfTokens;
+  sessions: SessionStrategy;
+}
+
+type Route = (deps: RouteDeps, context: RequestContext) => Promise<Response>;
+
+/** Fields of a sign-in form that are protocol, not credentials. */
+const PROTOCOL_FIELDS = new Set(["csrfToken", "callbackUrl", "json", "redirect", "redirectTo"]);
+
+function csrfCookie(context: RequestContext): string | undefined {
+  const values = context.jar.get(context.names.csrfToken);
+  // Two CSRF cookies means one was planted: trust neither.
+  return values?.length === 1 ? values[0] : undefined;
+}
+
+/** Origin check, body, then CSRF: the gate of every state-changing request. */
+async function guardedFields({ config, csrf }: RouteDeps, context: RequestContext): Promise<RequestFields> {
+  assertSameOrigin(config, context);
+  const fields = await readFields(context.request);
+  if (!(await csrf.verify(csrfCookie(context), fields.csrfToken))) {
+    throw new SessionServerError("csrf_invalid", "CSRF token missing or wrong; GET /csrf and send it as csrfToken");
+  }
+  return fields;
+}
+
+const getSession: Route = async ({ config, sessions }, context) => {
+  const session = await sessions.current(context);
+  return jsonResponse(context, session ?? config.signedOutBody);
+};
+
+const updateSession: Route = async (deps, context) => {
+  const fields = await guardedFields(deps, context);
+  const session = await deps.sessions.update(context, fields.data);
+  return jsonResponse(context, session);
+};
+
+const getCsrf: Route = async ({ config, csrf }, context) => {
+  const existing = await csrf.read(csrfCookie(context));
+  if (existing) return jsonResponse(context, { csrfToken: existing });
+  const { token, cookieValue } = await csrf.issue();
+  context.setCookies.push(serializeCookie(context.names.csrfToken, cookieValue, { secure: context.secure, sameSite: config.sameSite }, context.now));
+  return jsonResponse(context, { csrfToken: token });
+};
+
+const getProviders: Route = async ({ config }, context) => {
+  if (!config.authorize) return jsonResponse(context, {});
+  const base = `${context.origin}${config.basePath}`;
+  return jsonResponse(context, {
+    credentials: {
+      id: "credentials",
+      name: "Credentials",
+      type: "credentials",
+      signinUrl: `${base}/signin/credentials`,
+      callbackUrl: `${base}/callback/credentials`,
+    },
+  });
+};
+
+function signInErrorUrl(config: ResolvedConfig, context: RequestContext, error: string): string {
+  const page = new URL(config.signInPage, context.origin);
+  page.searchParams.set("error", error);
+  page.searchParams.set("code", "credentials");
+  return page.href;
+}
+
+const signInWithCredentials: Route = async (deps, context) => {
+  const { config, sessions } = deps;
+  const authorize = config.authorize;
+  if (!authorize) throw new SessionServerError("provider_not_configured", "no credentials provider: pass `authorize`");
+  const fields = await guardedFields(deps, context);
+  const credentials: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (!PROTOCOL_FIELDS.has(key)) credentials[key] = value;
+
+  let user: User | null;
+  try {
+    user = await authorize(credentials, context.request);
+  } catch (cause) {
+    throw new SessionServerError("callback_error", "authorize threw", { cause });
+  }
+  if (user !== null && (typeof user !== "object" || user.id === undefined || user.id === null)) {
+    throw new SessionServerError("callback_error", "authorize must return a user with an id, or null");
+  }
+  if (!user || !(await sessions.signIn(context, user))) {
+    config.logger.debug("credentials_signin_refused", { path: context.url.pathname });
+    return formOutcome(context, fields, signInErrorUrl(config, context, user ? "AccessDenied" : "CredentialsSignin"), 401);
+  }
+  return formOutcome(context, fields, safeRedirect(config, context, fields.callbackUrl ?? fields.redirectTo));
+};
+
+const signOut: Route = async (deps, context) => {
+  const fields = await guardedFields(deps, context);
+  await deps.sessions.signOut(context);
+  return formOutcome(context, fields, safeRedirect(deps.config, context, fields.callbackUrl ?? fields.redirectTo));
+};
+
+const listSessions: Route = async ({ sessions }, context) => jsonResponse(context, await sessions.list(context));
+
+const revokeSessions: Route = async (deps, context) => {
+  const fields = await guardedFields(deps, context);
+  if (fields.all === true || fields.all === "true") await deps.sessions.revoke(context, { all: true });
+  else if (typeof fields.id === "string" && fields.id.length > 0) await deps.sessions.revoke(context, { id: fields.id });
+  else throw new SessionServerError("body_malformed", "send { id } or { all: true }");
+  return jsonResponse(context, { ok: true });
+};
+
+/** Endpoints under `basePath`, by path then method. */
+export const routes: Record<string, Partial<Record<string, Route>>> = {
+  session: { GET: getSession, POST: updateSession },
+  csrf: { GET: getCsrf },
+  providers: { GET: getProviders },
+  "callback/credentials": { POST: signInWithCredentials },
+  signout: { POST: signOut },
+  sessions: { GET: listSessions },
+  "sessions/revoke": { POST: revokeSessions },
+};

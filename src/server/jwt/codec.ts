@@ -1,0 +1,140 @@
+import { base64url, errors, jwtDecrypt, type JWTPayload } from "jose";
+import type { CookieRejection } from "../errors.js";
+import { decryptCompact, encryptCompact } from "./jwe-cbc-hs512.js";
+import type { DerivedKey } from "./keys.js";
+import type { JWT } from "../types.js";
+
+/** Seconds of clock difference between servers that `exp` and `iat` checks forgive. */
+export const CLOCK_TOLERANCE = 15;
+
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export type DecodeResult =
+  | { ok: true; token: JWT; /** false when an older secret's key opened it: re-issue under the first. */ primaryKey: boolean }
+  | { ok: false; reason: CookieRejection };
+
+class UnknownKeyId extends Error {}
+
+/**
+ * Encrypts the claims as a compact JWE: `dir` + `A256CBC-HS512` under the first
+ * secret's key, `kid` in the protected header (what jose's `EncryptJWT` makes,
+ * on keys imported once).
+ */
+export async function encodeToken(claims: JWT, key: DerivedKey): Promise<string> {
+  return encryptCompact(key.content, key.encodedHeader, JSON.stringify(claims));
+}
+
+const FAST_HEADER_KEYS = new Set(["alg", "enc", "kid"]);
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The key for a token whose header is exactly what this server writes
+ * (`dir`, `A256CBC-HS512`, an optional `kid`), or `undefined` for any other
+ * header, which then goes to jose and its allow-lists.
+ */
+function plainHeaderKey(encodedHeader: string, keys: readonly DerivedKey[]): DerivedKey | null | undefined {
+  // Every token this server mints carries one of these headers byte for byte: no need to parse it.
+  const minted = keys.find((candidate) => candidate.encodedHeader === encodedHeader);
+  if (minted) return minted;
+  let header: unknown;
+  try {
+    header = JSON.parse(strictUtf8.decode(base64url.decode(encodedHeader)));
+  } catch {
+    return undefined;
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) return undefined;
+  const fields = header as Record<string, unknown>;
+  if (fields.alg !== "dir" || fields.enc !== "A256CBC-HS512" || !Object.keys(fields).every((name) => FAST_HEADER_KEYS.has(name))) return undefined;
+  if (fields.kid === undefined) return keys[0];
+  return keys.find((candidate) => candidate.kid === fields.kid) ?? null;
+}
+
+/** What jose's JWT claim checks do, for tokens that took the fast path. */
+function registeredClaimsRejection(payload: Record<string, unknown>, nowSeconds: number): CookieRejection | undefined {
+  const { exp, iat, nbf, jti } = payload;
+  if (typeof exp !== "number" || typeof iat !== "number" || jti === undefined) return "token_claims";
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds + CLOCK_TOLERANCE)) return "token_claims";
+  if (exp <= nowSeconds - CLOCK_TOLERANCE) return "token_expired";
+  return undefined;
+}
+
+function rejectionOf(error: unknown): CookieRejection {
+  if (error instanceof UnknownKeyId) return "token_key_unknown";
+  if (error instanceof errors.JWTExpired) return "token_expired";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "token_algorithm";
+  if (error instanceof errors.JWTClaimValidationFailed) return "token_claims";
+  if (error instanceof errors.JOSENotSupported) return "token_unsupported";
+  if (error instanceof errors.JWEDecryptionFailed) return "token_invalid";
+  return "token_malformed";
+}
+
+/**
+ * Decrypts and checks a session token; never throws. The length and shape are
+ * checked first (jose has no size limit of its own). A token whose header is
+ * exactly the one this server writes takes the prepared-key path; any other
+ * goes to jose, which enforces the algorithm allow-lists, refuses compressed
+ * payloads and unknown `crit`, and requires `exp`, `iat` and `jti`. Both
+ * paths apply the same claim checks. A `kid` must name one of our keys; a
+ * token without one (older Auth.js) is tried with the first key only.
+ */
+export async function decodeToken(token: string, keys: readonly DerivedKey[], nowSeconds: number, maxLength: number): Promise<DecodeResult> {
+  if (token.length > maxLength) return { ok: false, reason: "cookie_too_large" };
+  if (!COMPACT_JWE.test(token)) return { ok: false, reason: "token_malformed" };
+  const parts = token.split(".");
+  const fastKey = plainHeaderKey(parts[0]!, keys);
+  if (fastKey === null) return { ok: false, reason: "token_key_unknown" };
+  if (fastKey) {
+    // `dir` has no encrypted key: anything there is a malformed token, not a failed decryption.
+    if (parts[1] !== "") return { ok: false, reason: "token_malformed" };
+    const plaintext = await decryptCompact(fastKey.content, parts);
+    if (plaintext === null) return { ok: false, reason: "token_invalid" };
+    let payload: unknown;
+    try {
+      payload = JSON.parse(plaintext);
+    } catch {
+      return { ok: false, reason: "token_malformed" };
+    }
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { ok: false, reason: "token_malformed" };
+    const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds);
+    if (rejection) return { ok: false, reason: rejection };
+    if (!hasValidClaims(payload as JWTPayload, nowSeconds)) return { ok: false, reason: "token_claims" };
+    return { ok: true, token: payload as JWT, primaryKey: fastKey === keys[0] };
+  }
+  let usedKey: DerivedKey | undefined;
+  try {
+    const { payload } = await jwtDecrypt(
+      token,
+      (header) => {
+        usedKey = header.kid === undefined ? keys[0] : keys.find((candidate) => candidate.kid === header.kid);
+        if (!usedKey) throw new UnknownKeyId();
+        return usedKey.key;
+      },
+      {
+        keyManagementAlgorithms: ["dir"],
+        contentEncryptionAlgorithms: ["A256CBC-HS512"],
+        maxDecompressedLength: 0,
+        requiredClaims: ["exp", "iat", "jti"],
+        clockTolerance: CLOCK_TOLERANCE,
+        currentDate: new Date(nowSeconds * 1000),
+      },
+    );
+    if (!hasValidClaims(payload, nowSeconds)) return { ok: false, reason: "token_claims" };
+    return { ok: true, token: payload as JWT, primaryKey: usedKey === keys[0] };
+  } catch (error) {
+    return { ok: false, reason: rejectionOf(error) };
+  }
+}
+
+/** Checks what jose leaves to the caller: a token from the future, and the types of our own claims. */
+function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
+  const { iat, exp, jti, sid, sit, auth_time: authTime, sub } = payload as Record<string, unknown>;
+  if (typeof iat !== "number" || iat > nowSeconds + CLOCK_TOLERANCE) return false;
+  // `1e400` parses to Infinity, which passes jose's expiry check but no date can hold.
+  if (typeof exp !== "number" || !Number.isFinite(exp) || exp > 1e11) return false;
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) return false;
+  if (sid !== undefined && (typeof sid !== "string" || sid.length > 128)) return false;
+  if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + CLOCK_TOLERANCE)) return false;
+  if (sit !== undefined && (typeof sit !== "number" || !Number.isFinite(sit))) return false;
+  if (sub !== undefined && typeof sub !== "string") return false;
+  return true;
+}

@@ -1,0 +1,69 @@
+import { SessionServerError } from "../errors.js";
+import { STORE_METHODS, type Store } from "./store.js";
+
+/**
+ * The store as the handler uses it: every call bounded by `timeoutMs` and every
+ * failure turned into `store_unavailable` (503), so a store that is down or
+ * hanging fails closed, fast, and the handler serves again once it is back.
+ *
+ * One sweeping timer watches every call in flight instead of a timer per call:
+ * arming and clearing a timer on each of the several store calls of every
+ * request costs more than a point lookup. A call is refused at most a sweep
+ * (a quarter of the timeout) after its deadline.
+ */
+export function guardStore(store: Store, timeoutMs: number): Store {
+  const inFlight = new Set<{ deadline: number; fail: (cause: Error) => void }>();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+
+  function sweep() {
+    const now = Date.now();
+    for (const call of inFlight) {
+      if (now >= call.deadline) {
+        inFlight.delete(call);
+        call.fail(new Error(`the store took over ${timeoutMs} ms`));
+      }
+    }
+    if (inFlight.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }
+
+  const unavailable = (cause: unknown) => new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+
+  function guard<T>(run: () => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      // A custom store may answer with a plain value or a thenable; a native promise passes through as is.
+      pending = Promise.resolve(run());
+    } catch (cause) {
+      return Promise.reject(unavailable(cause));
+    }
+    // One promise and one reaction per call: this wraps every store call of every request.
+    return new Promise<T>((resolve, reject) => {
+      const call = { deadline: Date.now() + timeoutMs, fail: (cause: Error) => reject(unavailable(cause)) };
+      inFlight.add(call);
+      if (!sweeper) {
+        sweeper = setInterval(sweep, Math.max(10, timeoutMs / 4));
+        // Never keep a process alive just to watch the store (Node; a no-op elsewhere).
+        (sweeper as { unref?: () => void }).unref?.();
+      }
+      pending.then(
+        (value) => {
+          inFlight.delete(call);
+          resolve(value);
+        },
+        (cause: unknown) => {
+          inFlight.delete(call);
+          reject(unavailable(cause));
+        },
+      );
+    });
+  }
+
+  const guarded = {} as Record<(typeof STORE_METHODS)[number], unknown>;
+  for (const method of STORE_METHODS) {
+    guarded[method] = (...args: unknown[]) => guard(() => (store[method] as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return guarded as Store;
+}

@@ -1,0 +1,320 @@
+import type { Store } from "./store.js";
+import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
+
+const millis = (value: number) => integerMillis(value, "postgresStore");
+
+/** A query as pg takes it; `query_timeout` bounds the wait for this one query's answer. */
+export interface PgQueryConfig {
+  text: string;
+  values?: unknown[];
+  query_timeout?: number;
+}
+
+export interface PgQueryResult {
+  rows: unknown[];
+  rowCount: number | null;
+}
+
+/** A client checked out of a pool (pg's `PoolClient`). */
+export interface PgClientLike {
+  query(config: PgQueryConfig): Promise<PgQueryResult>;
+  /** `release(error)` destroys the client instead of returning it to the pool. */
+  release(error?: Error | boolean): void;
+}
+
+/**
+ * The parts of pg's `Pool` the store uses. Declared here rather than imported
+ * so the library build needs neither pg's nor Node's types; a `pg.Pool` fits.
+ */
+export interface PgPoolLike {
+  query(config: PgQueryConfig): Promise<PgQueryResult>;
+  connect(): Promise<PgClientLike>;
+  end(): Promise<void>;
+}
+
+export type PostgresStoreOptions =
+  | {
+      /** e.g. `postgres://user:password@host:5432/db`; the store creates (and on `close()` ends) its own pool. */
+      connectionString: string;
+      pool?: never;
+    }
+  | {
+      /** A `pg.Pool` the app owns: the store never ends it. Give it an `error` listener and a `connectionTimeoutMillis`. */
+      pool: PgPoolLike;
+      connectionString?: never;
+    };
+
+export interface PostgresStoreSettings {
+  /** Prefix of the two table names (`<prefix>sessions`, `<prefix>revoked_tokens`). Default `"sessionpulse_"`. */
+  tablePrefix?: string;
+  /** Own pool only: how long to wait for a connection (new or free) before the call rejects. Default 2000 ms. */
+  connectTimeoutMs?: number;
+  /** Own pool only: the server cancels a statement running longer than this (`statement_timeout`). Default 2000 ms. */
+  statementTimeoutMs?: number;
+  /**
+   * Every query, own pool or not: the client gives up on an answer after this
+   * long (a server that stopped answering without closing the connection), and
+   * the pool discards that connection. Default 3000 ms.
+   */
+  queryTimeoutMs?: number;
+  /** Own pool only: at most this many connections. Default 10. */
+  maxConnections?: number;
+}
+
+interface PgModule {
+  Pool: new (config: Record<string, unknown>) => PgPoolLike & { on(event: "error", listener: (error: Error) => void): unknown };
+}
+
+async function loadPg(): Promise<PgModule> {
+  let module: { Pool?: unknown; default?: { Pool?: unknown } };
+  try {
+    module = (await importOptional("pg")) as typeof module;
+  } catch (cause) {
+    throw new Error("postgresStore({ connectionString }) needs the optional peer `pg` (npm install pg), or pass a pool as postgresStore({ pool })", {
+      cause,
+    });
+  }
+  // pg ≥ 8.12 has an ESM entry with a named `Pool`; older ones are CommonJS behind `default`.
+  const Pool = module.Pool ?? module.default?.Pool;
+  if (typeof Pool !== "function") throw new Error("postgresStore: the installed `pg` has no Pool");
+  return { Pool: Pool as PgModule["Pool"] };
+}
+
+/** Prune deletes in batches so no statement runs long or holds many row locks. */
+const PRUNE_BATCH = 5000;
+
+/**
+ * Sessions and the JWT deny-list in PostgreSQL, through the optional peer
+ * `pg`. Tables are created on first use; two servers starting at once
+ * serialise that on an advisory lock. Every value travels as a query
+ * parameter.
+ *
+ * Failures reject rather than hang: the store's own pool bounds connecting
+ * and each statement, every query has a client-side timeout, and a
+ * connection that failed is discarded, so the store recovers by itself when
+ * the server is back.
+ *
+ * @example
+ * ```ts
+ * import { createSessionHandler } from "sessionpulse/server";
+ * import { postgresStore } from "sessionpulse/server/postgres";
+ *
+ * const store = postgresStore({ connectionString: process.env.DATABASE_URL! });
+ * const auth = createSessionHandler({ secret, session: { strategy: "database" }, store });
+ * ```
+ */
+export function postgresStore(options: PostgresStoreOptions, settings: PostgresStoreSettings = {}): Store {
+  const prefix = settings.tablePrefix ?? "sessionpulse_";
+  if (!TABLE_PREFIX.test(prefix)) throw new TypeError(`postgresStore: tablePrefix must match ${TABLE_PREFIX} (it becomes part of table names)`);
+  const connectTimeoutMs = settings.connectTimeoutMs ?? 2000;
+  const statementTimeoutMs = settings.statementTimeoutMs ?? 2000;
+  const queryTimeoutMs = settings.queryTimeoutMs ?? 3000;
+  const ownsPool = options.pool === undefined;
+  if (ownsPool && typeof options.connectionString !== "string") throw new TypeError("postgresStore needs { connectionString } or { pool }");
+
+  const sessions = `"${prefix}sessions"`;
+  const revoked = `"${prefix}revoked_tokens"`;
+  const columns = "id, user_id, data, created_at, updated_at, expires, user_agent";
+
+  let pool: PgPoolLike | undefined = options.pool;
+  let creating: Promise<PgPoolLike> | undefined;
+  let migrated: Promise<void> | undefined;
+  /** The pool once its tables exist: queries then skip two awaits per call. */
+  let live: PgPoolLike | undefined;
+  let closed = false;
+
+  async function createPool(): Promise<PgPoolLike> {
+    const { Pool } = await loadPg();
+    const created = new Pool({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: queryTimeoutMs,
+      max: settings.maxConnections ?? 10,
+      keepAlive: true,
+      idleTimeoutMillis: 30_000,
+      // An idle pool does not keep a script's process alive.
+      allowExitOnIdle: true,
+    });
+    // An idle connection whose server went away emits `error` on the pool, and
+    // an `error` event without a listener would crash the process. The pool has
+    // already dropped that connection; the next query opens a fresh one.
+    created.on("error", () => undefined);
+    return created;
+  }
+
+  async function getPool(): Promise<PgPoolLike> {
+    if (pool) return pool;
+    creating ??= createPool().then(
+      (created) => (pool = created),
+      (error: unknown) => {
+        creating = undefined;
+        throw error;
+      },
+    );
+    return creating;
+  }
+
+  async function migrate(target: PgPoolLike): Promise<void> {
+    // Usually the tables exist: one cheap read, no lock, no DDL (which would also need CREATE rights).
+    const existing = await target.query({
+      text: "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ready",
+      values: [sessions, revoked],
+      query_timeout: queryTimeoutMs,
+    });
+    if ((existing.rows[0] as { ready: boolean } | undefined)?.ready) return;
+    const client = await target.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query({ text: "BEGIN", query_timeout: queryTimeoutMs });
+      // Concurrent `CREATE TABLE IF NOT EXISTS` can still fail on a duplicate
+      // catalog row; a transaction-scoped advisory lock lets one server create
+      // while the other waits, then finds the tables there.
+      await client.query({ text: "SELECT pg_advisory_xact_lock(hashtext($1))", values: [`sessionpulse:${prefix}`], query_timeout: queryTimeoutMs });
+      await client.query({
+        text: `CREATE TABLE IF NOT EXISTS ${sessions} (
+          id text PRIMARY KEY,
+          user_id text NOT NULL,
+          data jsonb NOT NULL,
+          created_at bigint NOT NULL,
+          updated_at bigint NOT NULL,
+          expires bigint NOT NULL,
+          user_agent text
+        )`,
+        query_timeout: queryTimeoutMs,
+      });
+      await client.query({
+        text: `CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id_idx" ON ${sessions} (user_id, created_at)`,
+        query_timeout: queryTimeoutMs,
+      });
+      await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}sessions_expires_idx" ON ${sessions} (expires)`, query_timeout: queryTimeoutMs });
+      await client.query({
+        text: `CREATE TABLE IF NOT EXISTS ${revoked} (key text PRIMARY KEY, expires bigint NOT NULL, revoked_at bigint NOT NULL)`,
+        query_timeout: queryTimeoutMs,
+      });
+      await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires_idx" ON ${revoked} (expires)`, query_timeout: queryTimeoutMs });
+      await client.query({ text: "COMMIT", query_timeout: queryTimeoutMs });
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      // Best effort; if the connection is gone the release below destroys it anyway.
+      await client.query({ text: "ROLLBACK", query_timeout: queryTimeoutMs }).catch(() => undefined);
+      throw error;
+    } finally {
+      // Released with the error, a connection in an unknown state is destroyed, never reused.
+      client.release(failure);
+    }
+  }
+
+  /** The pool, once the tables exist. A failed migration is forgotten, so the next call tries again. */
+  async function ready(): Promise<PgPoolLike> {
+    if (closed) throw new Error("postgresStore is closed");
+    const target = await getPool();
+    migrated ??= migrate(target).catch((error: unknown) => {
+      migrated = undefined;
+      throw error;
+    });
+    await migrated;
+    if (!closed) live = target;
+    return target;
+  }
+
+  async function query(text: string, values: unknown[]): Promise<PgQueryResult> {
+    const target = live ?? (await ready());
+    // `pool.query` checks a connection out and back in (destroying it on error), so nothing leaks.
+    return target.query({ text, values, query_timeout: queryTimeoutMs });
+  }
+
+  return {
+    async create(session) {
+      await query(
+        `INSERT INTO ${sessions} (${columns}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, data = EXCLUDED.data, created_at = EXCLUDED.created_at,
+           updated_at = EXCLUDED.updated_at, expires = EXCLUDED.expires, user_agent = EXCLUDED.user_agent`,
+        sessionValues(session, millis),
+      );
+    },
+    async get(id, now) {
+      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE id = $1`, [id]);
+      const row = rows[0] as SessionRow | undefined;
+      if (!row) return null;
+      if (Number(row.expires) <= now) {
+        // Conditional, so it cannot remove a row that a concurrent write just made live again.
+        await query(`DELETE FROM ${sessions} WHERE id = $1 AND expires <= $2`, [id, millis(now)]);
+        return null;
+      }
+      return rowToSession(row);
+    },
+    async touch(id, expires, now, ifExpiresAtMost) {
+      // Concurrent touches queue on the row lock; under READ COMMITTED each
+      // waiter re-checks this WHERE against the row the first one wrote, finds
+      // `expires` past the threshold and updates nothing. Exactly one writes.
+      const result = await query(`UPDATE ${sessions} SET expires = $2, updated_at = $3 WHERE id = $1 AND expires <= $4 AND expires > $3`, [
+        id,
+        millis(expires),
+        millis(now),
+        millis(ifExpiresAtMost),
+      ]);
+      return result.rowCount === 1;
+    },
+    async update(id, data, now) {
+      // An UPDATE, never an upsert: a session deleted meanwhile stays deleted.
+      const result = await query(`UPDATE ${sessions} SET data = $2::jsonb, updated_at = $3 WHERE id = $1 AND expires > $3`, [
+        id,
+        JSON.stringify(data),
+        millis(now),
+      ]);
+      return result.rowCount === 1;
+    },
+    async delete(id) {
+      await query(`DELETE FROM ${sessions} WHERE id = $1`, [id]);
+    },
+    async deleteByUser(userId) {
+      return (await query(`DELETE FROM ${sessions} WHERE user_id = $1`, [userId])).rowCount ?? 0;
+    },
+    async listByUser(userId, now) {
+      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE user_id = $1 AND expires > $2 ORDER BY created_at, id`, [userId, millis(now)]);
+      return (rows as SessionRow[]).map(rowToSession);
+    },
+    async revokeToken(key, expires, revokedAt) {
+      await query(
+        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires, revoked_at = EXCLUDED.revoked_at`,
+        [key, millis(expires), millis(revokedAt)],
+      );
+    },
+    async revokedAt(key, now) {
+      const { rows } = await query(`SELECT revoked_at FROM ${revoked} WHERE key = $1 AND expires > $2`, [key, millis(now)]);
+      const row = rows[0] as { revoked_at: string | number } | undefined;
+      return row ? Number(row.revoked_at) : null;
+    },
+    async prune(now) {
+      let total = 0;
+      for (const [table, key] of [
+        [sessions, "id"],
+        [revoked, "key"],
+      ] as const) {
+        for (;;) {
+          // The outer `expires <= $1` is re-checked on rows a concurrent touch changed meanwhile, so a revived session stays.
+          const result = await query(
+            `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires <= $1 LIMIT ${PRUNE_BATCH}) AND expires <= $1`,
+            [millis(now)],
+          );
+          const deleted = result.rowCount ?? 0;
+          total += deleted;
+          if (deleted < PRUNE_BATCH) break;
+        }
+      }
+      return total;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      live = undefined;
+      await migrated?.catch(() => undefined);
+      if (!ownsPool) return;
+      const created = pool ?? (await creating?.catch(() => undefined));
+      pool = undefined;
+      await created?.end();
+    },
+  };
+}

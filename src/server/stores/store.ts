@@ -1,0 +1,71 @@
+/**
+ * A stored database session. `id` is the SHA-256 (hex) of the cookie's secret
+ * session token: a leaked table yields no usable cookie. Times are ms since epoch.
+ */
+export interface StoredSession {
+  id: string;
+  userId: string;
+  /** The session's claims (user fields and whatever the `jwt` callback added), as JSON. */
+  data: Record<string, unknown>;
+  createdAt: number;
+  /** When the expiry was last extended (or the data last changed). */
+  updatedAt: number;
+  expires: number;
+  userAgent: string | null;
+}
+
+/**
+ * Where database sessions and the JWT deny-list live. Every store passes the
+ * shared conformance suite (`test/server/stores/conformance.ts`). Methods take
+ * `now` from the handler's clock instead of reading one, so expiry is exact in
+ * tests and consistent across servers.
+ *
+ * A method that cannot reach its backend throws (or rejects); the handler
+ * turns that into `503 store_unavailable` and grants nothing.
+ *
+ * @example
+ * ```ts
+ * const auth = createSessionHandler({ secret, session: { strategy: "database" }, store: memoryStore() });
+ * ```
+ */
+export interface Store {
+  create(session: StoredSession): Promise<void>;
+  /** The session, or null when absent or expired at `now` (an expired row may be deleted on the way). */
+  get(id: string, now: number): Promise<StoredSession | null>;
+  /**
+   * Extends the expiry to `expires` only if the stored expiry is at most
+   * `ifExpiresAtMost`, in one conditional write, so of many concurrent calls
+   * for the same session exactly one writes and the expiry never goes back.
+   * Returns whether this call wrote.
+   */
+  touch(id: string, expires: number, now: number, ifExpiresAtMost: number): Promise<boolean>;
+  /** Replaces the session's data; false when the session no longer exists (a racing delete wins). */
+  update(id: string, data: Record<string, unknown>, now: number): Promise<boolean>;
+  delete(id: string): Promise<void>;
+  /** Deletes every session of the user; returns how many. */
+  deleteByUser(userId: string): Promise<number>;
+  /** The user's sessions that have not expired at `now`, oldest first. */
+  listByUser(userId: string, now: number): Promise<StoredSession[]>;
+  /** Adds `key` to the deny-list until `expires`; `revokedAt` records when. */
+  revokeToken(key: string, expires: number, revokedAt: number): Promise<void>;
+  /** When `key` was revoked, or null when it is not on the deny-list (or its entry expired). */
+  revokedAt(key: string, now: number): Promise<number | null>;
+  /** Deletes expired sessions and deny-list entries; returns how many rows went. */
+  prune(now: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Every method of {@link Store}: what `createSessionHandler` checks a store for, and what its guard wraps. */
+export const STORE_METHODS = [
+  "create",
+  "get",
+  "touch",
+  "update",
+  "delete",
+  "deleteByUser",
+  "listByUser",
+  "revokeToken",
+  "revokedAt",
+  "prune",
+  "close",
+] as const satisfies readonly (keyof Store)[];
