@@ -95,10 +95,11 @@ interface WriteCounts {
   delete: number;
   deleteByUser: number;
   revokeToken: number;
+  advanceGeneration: number;
 }
 
-const emptyCounts = (): WriteCounts => ({ create: 0, touchCalls: 0, touchWrote: 0, update: 0, delete: 0, deleteByUser: 0, revokeToken: 0 });
-const writesOf = (c: WriteCounts) => c.create + c.touchWrote + c.update + c.delete + c.deleteByUser + c.revokeToken;
+const emptyCounts = (): WriteCounts => ({ create: 0, touchCalls: 0, touchWrote: 0, update: 0, delete: 0, deleteByUser: 0, revokeToken: 0, advanceGeneration: 0 });
+const writesOf = (c: WriteCounts) => c.create + c.touchWrote + c.update + c.delete + c.deleteByUser + c.revokeToken + c.advanceGeneration;
 
 /** The store with its writing calls counted (a touch counts only when it wrote, an update only when it changed a row). */
 function countingStore(store: Store): { store: Store; counts: WriteCounts } {
@@ -134,6 +135,10 @@ function countingStore(store: Store): { store: Store; counts: WriteCounts } {
       await store.revokeToken(key, expires, revokedAt);
     },
     revokedAt: (key, now) => store.revokedAt(key, now),
+    advanceGeneration: async (key, expires, floor) => {
+      counts.advanceGeneration++;
+      return store.advanceGeneration(key, expires, floor);
+    },
     prune: (now) => store.prune(now),
     close: () => store.close(),
   };

@@ -12,8 +12,10 @@ export type SessionServerErrorCode =
   | "not_found"
   | "origin_forbidden"
   | "provider_not_configured"
+  | "session_data_invalid"
   | "session_not_found"
   | "session_too_large"
+  | "store_input_rejected"
   | "store_required"
   | "store_unavailable"
   | "unauthenticated"
@@ -29,8 +31,10 @@ const statusByCode: Record<SessionServerErrorCode, number> = {
   not_found: 404,
   origin_forbidden: 403,
   provider_not_configured: 404,
+  session_data_invalid: 400,
   session_not_found: 404,
   session_too_large: 413,
+  store_input_rejected: 400,
   store_required: 400,
   store_unavailable: 503,
   unauthenticated: 401,

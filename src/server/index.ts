@@ -7,6 +7,7 @@
 export { createSessionHandler, type SessionHandler } from "./handler.js";
 export { memoryStore } from "./stores/memory.js";
 export type { Store, StoredSession } from "./stores/store.js";
+export { StoreInputError } from "./stores/input-error.js";
 export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./http/node-handler.js";
 export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
 export type {

@@ -1,9 +1,11 @@
 import { SessionServerError } from "../errors.js";
+import { StoreInputError } from "./input-error.js";
 import { STORE_METHODS, type Store } from "./store.js";
 
 /**
  * The store as the handler uses it: every call bounded by `timeoutMs` and every
- * failure turned into `store_unavailable` (503), so a store that is down or
+ * failure turned into `store_unavailable` (503) — except a {@link StoreInputError},
+ * which is `store_input_rejected` (400) —, so a store that is down or
  * hanging fails closed, fast, and the handler serves again once it is back.
  *
  * One sweeping timer watches every call in flight instead of a timer per call:
@@ -29,7 +31,11 @@ export function guardStore(store: Store, timeoutMs: number): Store {
     }
   }
 
-  const unavailable = (cause: unknown) => new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+  // A value the backend refused is the request's fault, not an outage: 400, no Retry-After, no error log.
+  const unavailable = (cause: unknown) =>
+    cause instanceof StoreInputError
+      ? new SessionServerError("store_input_rejected", "the session store refused a value of this request", { cause })
+      : new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
 
   function guard<T>(run: () => Promise<T>): Promise<T> {
     let pending: Promise<T>;

@@ -65,12 +65,20 @@ export function memoryStore(): Store & { readonly size: number } {
         .map(copy);
     },
     async revokeToken(key, expires, revokedAt) {
-      denied.set(key, { expires, revokedAt });
+      const entry = denied.get(key);
+      denied.set(key, { expires: Math.max(expires, entry?.expires ?? -Infinity), revokedAt });
     },
     async revokedAt(key, now) {
       const entry = denied.get(key);
       if (!entry || entry.expires <= now) return null;
       return entry.revokedAt;
+    },
+    async advanceGeneration(key, expires, floor) {
+      const entry = denied.get(key);
+      const live = entry && entry.expires > floor ? entry : undefined;
+      const generation = Math.max((live?.revokedAt ?? 0) + 1, floor);
+      denied.set(key, { expires: Math.max(expires, live?.expires ?? -Infinity), revokedAt: generation });
+      return generation;
     },
     async prune(now) {
       let count = 0;

@@ -1,4 +1,5 @@
 import type { Store } from "./store.js";
+import { StoreInputError } from "./input-error.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
 
 const millis = (value: number) => integerMillis(value, "postgresStore");
@@ -78,6 +79,16 @@ async function loadPg(): Promise<PgModule> {
   const Pool = module.Pool ?? module.default?.Pool;
   if (typeof Pool !== "function") throw new Error("postgresStore: the installed `pg` has no Pool");
   return { Pool: Pool as PgModule["Pool"] };
+}
+
+/**
+ * Errors that say a value was refused, not that the server is unreachable:
+ * SQLSTATE class 22 (data exception: a NUL in text or JSON, a lone surrogate,
+ * a number out of range) and 54 (a program limit, e.g. an index row too large).
+ */
+function isInputError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }
 
 /** Prune deletes in batches so no statement runs long or holds many row locks. */
@@ -221,7 +232,9 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
   async function query(text: string, values: unknown[]): Promise<PgQueryResult> {
     const target = live ?? (await ready());
     // `pool.query` checks a connection out and back in (destroying it on error), so nothing leaks.
-    return target.query({ text, values, query_timeout: queryTimeoutMs });
+    return target.query({ text, values, query_timeout: queryTimeoutMs }).catch((error: unknown) => {
+      throw isInputError(error) ? new StoreInputError("PostgreSQL refused a value", { cause: error }) : error;
+    });
   }
 
   return {
@@ -276,11 +289,25 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       return (rows as SessionRow[]).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
+      // A revocation is never shortened: the entry keeps the later expiry.
       await query(
-        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires, revoked_at = EXCLUDED.revoked_at`,
+        `INSERT INTO ${revoked} AS r (key, expires, revoked_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET expires = GREATEST(r.expires, EXCLUDED.expires), revoked_at = EXCLUDED.revoked_at`,
         [key, millis(expires), millis(revokedAt)],
       );
+    },
+    async advanceGeneration(key, expires, floor) {
+      // Concurrent upserts of one key queue on its row lock, and each re-reads the row the one before
+      // wrote: every caller gets its own value. An entry expired by the caller's time restarts at the floor.
+      const { rows } = await query(
+        `INSERT INTO ${revoked} AS r (key, expires, revoked_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET
+           revoked_at = CASE WHEN r.expires > $3 THEN GREATEST(r.revoked_at + 1, $3) ELSE $3 END,
+           expires = CASE WHEN r.expires > $3 THEN GREATEST(r.expires, EXCLUDED.expires) ELSE EXCLUDED.expires END
+         RETURNING revoked_at`,
+        [key, millis(expires), millis(floor)],
+      );
+      return Number((rows[0] as { revoked_at: string | number }).revoked_at);
     },
     async revokedAt(key, now) {
       const { rows } = await query(`SELECT revoked_at FROM ${revoked} WHERE key = $1 AND expires > $2`, [key, millis(now)]);

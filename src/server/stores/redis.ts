@@ -238,6 +238,42 @@ end
 return 0
 `);
 
+// Deny-list entries are strings "value:expires". Both scripts keep the later
+// expiry (a revocation is never shortened) and set the TTL from it, measured
+// from the caller's time, as every other key's is.
+const REVOKE = new Script(`
+local expires = tonumber(ARGV[2])
+local v = redis.call('GET', KEYS[1])
+local e = v and tonumber(string.match(v, ':(%-?%d+)$'))
+if e and e > expires then expires = e end
+local ttl = expires - tonumber(ARGV[3]) + tonumber(ARGV[4])
+if ttl < 1 then ttl = 1 end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. string.format('%d', expires), 'PX', string.format('%d', ttl))
+return 1
+`);
+
+// Atomic on the server: each caller gets its own value, max(current + 1, floor).
+// An entry whose expiry has passed by the caller's time starts again from the floor.
+const ADVANCE_GENERATION = new Script(`
+local expires = tonumber(ARGV[1])
+local floor = tonumber(ARGV[2])
+local generation = floor
+local v = redis.call('GET', KEYS[1])
+if v then
+  local g, e = string.match(v, '^(%-?%d+):(%-?%d+)$')
+  g = tonumber(g)
+  e = tonumber(e)
+  if g and e and e > floor then
+    if g + 1 > generation then generation = g + 1 end
+    if e > expires then expires = e end
+  end
+end
+local ttl = expires - floor + tonumber(ARGV[3])
+if ttl < 1 then ttl = 1 end
+redis.call('SET', KEYS[1], string.format('%d', generation) .. ':' .. string.format('%d', expires), 'PX', string.format('%d', ttl))
+return generation
+`);
+
 /** Integer ms as Redis and Lua read them, clamped as the SQL stores clamp theirs. */
 const ms = (value: number) => String(integerMillis(value, "redisStore"));
 
@@ -339,6 +375,16 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     return opening;
   }
 
+  /**
+   * With `revocationReplicas`, waits until that many replicas have the write
+   * just sent on this connection (`WAIT` covers it, being on the same one).
+   */
+  async function replicated(run: Send): Promise<void> {
+    if (replicas === 0) return;
+    const acknowledged = Number(await run(["WAIT", String(replicas), String(waitMs)]));
+    if (acknowledged < replicas) throw new Error(`redisStore: the revocation reached ${acknowledged} of ${replicas} replicas within ${waitMs} ms`);
+  }
+
   /** TTL for a key whose logical expiry is `expires`, measured from the handler's time `from`. */
   function ttl(expires: number, from: number): string {
     return String(Math.max(1, Math.ceil(Math.min(expires, Number.MAX_SAFE_INTEGER) - from) + grace));
@@ -410,14 +456,14 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     },
     async revokeToken(key, expires, revokedAt) {
       const run = send ?? (await commands());
-      await run(["SET", denyPrefix + key, `${ms(revokedAt)}:${ms(expires)}`, "PX", ttl(expires, revokedAt)]);
-      if (replicas > 0) {
-        // Same connection, so WAIT covers the SET above.
-        const acknowledged = Number(await run(["WAIT", String(replicas), String(waitMs)]));
-        if (acknowledged < replicas) {
-          throw new Error(`redisStore: the revocation reached ${acknowledged} of ${replicas} replicas within ${waitMs} ms`);
-        }
-      }
+      await REVOKE.run(run, [denyPrefix + key], [ms(revokedAt), ms(expires), ms(revokedAt), String(grace)]);
+      await replicated(run);
+    },
+    async advanceGeneration(key, expires, floor) {
+      const run = send ?? (await commands());
+      const generation = Number(await ADVANCE_GENERATION.run(run, [denyPrefix + key], [ms(expires), ms(floor), String(grace)]));
+      await replicated(run);
+      return generation;
     },
     async revokedAt(key, now) {
       const run = send ?? (await commands());

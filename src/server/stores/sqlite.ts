@@ -192,9 +192,19 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       delete: db.prepare(`DELETE FROM ${sessions} WHERE id = ?`),
       deleteByUser: db.prepare(`DELETE FROM ${sessions} WHERE user_id = ?`),
       listByUser: db.prepare(`SELECT ${columns} FROM ${sessions} WHERE user_id = ? AND expires > ? ORDER BY created_at, id`),
+      // A revocation is never shortened: the entry keeps the later expiry.
       revoke: db.prepare(
         `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, revoked_at = excluded.revoked_at`,
+         ON CONFLICT (key) DO UPDATE SET expires = MAX(expires, excluded.expires), revoked_at = excluded.revoked_at`,
+      ),
+      // One statement, so concurrent calls (and other processes) each get their own value. An entry
+      // that has expired by the caller's time starts again from the floor.
+      advanceGeneration: db.prepare(
+        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET
+           revoked_at = CASE WHEN expires > ? THEN MAX(revoked_at + 1, ?) ELSE ? END,
+           expires = CASE WHEN expires > ? THEN MAX(expires, excluded.expires) ELSE excluded.expires END
+         RETURNING revoked_at`,
       ),
       revokedAt: db.prepare(`SELECT revoked_at FROM ${revoked} WHERE key = ? AND expires > ?`),
       // In batches: the drivers are synchronous, so one huge DELETE would hold the
@@ -302,6 +312,12 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       const q = statements ?? (await ready());
       const row = q.revokedAt.get(key, millis(now)) as { revoked_at: number } | undefined;
       return row ? Number(row.revoked_at) : null;
+    },
+    async advanceGeneration(key, expires, floor) {
+      const q = statements ?? (await ready());
+      const at = millis(floor);
+      const row = q.advanceGeneration.get(key, millis(expires), at, at, at, at, at) as { revoked_at: number | bigint };
+      return Number(row.revoked_at);
     },
     async prune(now) {
       const q = statements ?? (await ready());

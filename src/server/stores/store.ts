@@ -46,10 +46,27 @@ export interface Store {
   deleteByUser(userId: string): Promise<number>;
   /** The user's sessions that have not expired at `now`, oldest first. */
   listByUser(userId: string, now: number): Promise<StoredSession[]>;
-  /** Adds `key` to the deny-list until `expires`; `revokedAt` records when. */
+  /**
+   * Adds `key` to the deny-list until `expires`; `revokedAt` records when. An
+   * entry already there keeps the later of the two expiries: a revocation is
+   * never shortened.
+   */
   revokeToken(key: string, expires: number, revokedAt: number): Promise<void>;
-  /** When `key` was revoked, or null when it is not on the deny-list (or its entry expired). */
+  /**
+   * The value stored for `key` (when it was revoked, or the generation that
+   * {@link advanceGeneration} set), or null when it is not on the deny-list
+   * (or its entry expired).
+   */
   revokedAt(key: string, now: number): Promise<number | null>;
+  /**
+   * Moves the generation kept under `key` to `max(current + 1, floor)` in one
+   * atomic step and returns it; the entry lives until the later of its expiry
+   * and `expires`. "Sign out everywhere" is ordered by this value, which every
+   * node reads from the same store, so no node's clock decides which sessions
+   * it ends. (`floor`, the caller's time, only keeps the value rising after an
+   * expired entry starts again from nothing.)
+   */
+  advanceGeneration(key: string, expires: number, floor: number): Promise<number>;
   /** Deletes expired sessions and deny-list entries; returns how many rows went. */
   prune(now: number): Promise<number>;
   close(): Promise<void>;
@@ -66,6 +83,7 @@ export const STORE_METHODS = [
   "listByUser",
   "revokeToken",
   "revokedAt",
+  "advanceGeneration",
   "prune",
   "close",
 ] as const satisfies readonly (keyof Store)[];

@@ -138,6 +138,33 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.revokedAt("user:user-1", NOW + 1000)).toBe(NOW + 500);
     });
 
+    it("never shortens a revocation: a second entry with an earlier expiry keeps the later one", async () => {
+      await store.revokeToken("sid-2", NOW + 2 * HOUR, NOW);
+      await store.revokeToken("sid-2", NOW + HOUR, NOW + 10);
+      expect(await store.revokedAt("sid-2", NOW + HOUR + 1)).not.toBeNull();
+      expect(await store.revokedAt("sid-2", NOW + 2 * HOUR)).toBeNull();
+    });
+
+    it("advances a generation atomically: every call gets a distinct, larger value, whatever the floors", async () => {
+      expect(await store.revokedAt("user:g", NOW)).toBeNull();
+      const first = await store.advanceGeneration("user:g", NOW + HOUR, NOW);
+      expect(first).toBe(NOW);
+      // A node whose clock is behind still moves it forward.
+      expect(await store.advanceGeneration("user:g", NOW + HOUR, NOW - 60_000)).toBe(NOW + 1);
+      const concurrent = await Promise.all(Array.from({ length: 20 }, () => store.advanceGeneration("user:g", NOW + HOUR, NOW - 1)));
+      expect(new Set(concurrent).size).toBe(20);
+      expect(Math.min(...concurrent)).toBe(NOW + 2);
+      expect(await store.revokedAt("user:g", NOW)).toBe(NOW + 21);
+    });
+
+    it("keeps a generation's later expiry, and starts again above the floor once it has expired", async () => {
+      await store.advanceGeneration("user:h", NOW + 2 * HOUR, NOW);
+      await store.advanceGeneration("user:h", NOW + HOUR, NOW);
+      expect(await store.revokedAt("user:h", NOW + HOUR + 1)).toBe(NOW + 1);
+      expect(await store.revokedAt("user:h", NOW + 2 * HOUR)).toBeNull();
+      expect(await store.advanceGeneration("user:h", NOW + 4 * HOUR, NOW + 3 * HOUR)).toBe(NOW + 3 * HOUR);
+    });
+
     it("treats ids and keys as data, never as query syntax", async () => {
       const hostile = storedSession({ id: "x' OR '1'='1", userId: "u'; DROP TABLE sessions;--" });
       await store.create(hostile);
