@@ -1,5 +1,5 @@
-import type { CookieJar } from "./header.js";
 import type { CookieRejection } from "../errors.js";
+import type { CookieJar } from "./header.js";
 
 /**
  * Largest value one chunk holds: 4096 bytes per cookie minus room for the name
@@ -9,60 +9,61 @@ export const CHUNK_SIZE = 3936;
 
 export type ChunkedCookie =
   | { kind: "absent" }
-  | { kind: "present"; value: string; names: readonly string[] }
-  | { kind: "rejected"; reason: CookieRejection; names: readonly string[]; clear: boolean };
+  | { kind: "present"; value: string }
+  | { kind: "rejected"; reason: CookieRejection; /** Whether clearing the pieces is safe: false when one may be the user's own. */ clear: boolean };
 
-const INDEX = /^(0|[1-9][0-9]{0,2})$/;
+/** How many chunks a cookie of at most `maxSize` bytes can need. */
+export const maxChunks = (maxSize: number) => Math.ceil(maxSize / CHUNK_SIZE);
+
+/**
+ * The names this server may have written for the cookie `name`: the plain
+ * name and `name.0 … name.(maxChunks - 1)`. Nothing else is ever read as part of
+ * the cookie, nor cleared: a stray `name.99` or `name.x` is someone else's
+ * (or an attacker's), and clearing whatever a request sends would let 900 stray
+ * cookies turn into 900 `Set-Cookie` lines.
+ */
+export function ownNames(name: string, maxSize: number): readonly string[] {
+  return [name, ...Array.from({ length: maxChunks(maxSize) }, (_, index) => `${name}.${index}`)];
+}
 
 /**
  * Reads a cookie that may be split into `name.0`, `name.1`, … Strict, so a
- * stray or forged piece cannot splice content into a session:
- * - the unchunked `name` and any `name.N` together: rejected (mixed);
- * - an index that is not a plain decimal (`01`, `-1`, `x`), a gap, or more
- *   chunks than the size budget allows: rejected;
- * - any name sent twice (cookie tossing): rejected and *not* cleared, since the
- *   copy we would clear may be the user's own while the tossed one survives;
+ * planted piece can neither splice content into a session nor get the user's
+ * own cookie cleared:
+ * - only the names of {@link ownNames} count; any other `name.*` is ignored;
+ * - any of them sent twice, or the plain name beside chunks: two sources are
+ *   writing this cookie (tossing from a sibling domain), so it is rejected and
+ *   *not* cleared, since the copy we would clear may be the user's own;
+ * - a gap in the chunks: rejected (and cleared: only our own names);
  * - a total above `maxSize`: rejected before anything is decoded.
  * Chunks are joined by index, whatever order they arrive in.
  *
  * @example
  * ```ts
- * readChunkedCookie(parseCookieHeader("s.1=cd; s.0=ab"), "s", 12288); // { kind: "present", value: "abcd", … }
+ * readChunkedCookie(parseCookieHeader("s.1=cd; s.0=ab"), "s", 12288); // { kind: "present", value: "abcd" }
  * ```
  */
 export function readChunkedCookie(jar: CookieJar, name: string, maxSize: number): ChunkedCookie {
-  const prefix = `${name}.`;
-  const chunks = new Map<number, string>();
-  const names: string[] = [];
-  let duplicated = false;
-  let strayIndex = false;
-  for (const [cookieName, values] of jar) {
-    if (cookieName !== name && !cookieName.startsWith(prefix)) continue;
-    names.push(cookieName);
-    if (values.length > 1) duplicated = true;
-    if (cookieName === name) continue;
-    const suffix = cookieName.slice(prefix.length);
-    if (!INDEX.test(suffix)) strayIndex = true;
-    else chunks.set(Number(suffix), values[0] ?? "");
-  }
-  if (names.length === 0) return { kind: "absent" };
-  if (duplicated) return { kind: "rejected", reason: "cookie_duplicated", names, clear: false };
-  const maxChunks = Math.ceil(maxSize / CHUNK_SIZE);
-  const plain = jar.get(name)?.[0];
-  if (strayIndex || (plain !== undefined && chunks.size > 0) || chunks.size > maxChunks) {
-    return { kind: "rejected", reason: "cookie_chunks_invalid", names, clear: true };
+  const [, ...chunkNames] = ownNames(name, maxSize);
+  const plain = jar.get(name);
+  const chunks = chunkNames.map((chunk) => jar.get(chunk));
+  const sent = chunks.filter((values) => values !== undefined);
+  if (plain === undefined && sent.length === 0) return { kind: "absent" };
+  if ((plain?.length ?? 0) > 1 || sent.some((values) => values.length > 1) || (plain !== undefined && sent.length > 0)) {
+    return { kind: "rejected", reason: "cookie_duplicated", clear: false };
   }
   if (plain !== undefined) {
-    return plain.length > maxSize ? { kind: "rejected", reason: "cookie_too_large", names, clear: true } : { kind: "present", value: plain, names };
+    const value = plain[0]!;
+    return value.length > maxSize ? { kind: "rejected", reason: "cookie_too_large", clear: true } : { kind: "present", value };
   }
   let value = "";
-  for (let index = 0; index < chunks.size; index++) {
-    const chunk = chunks.get(index);
-    if (chunk === undefined) return { kind: "rejected", reason: "cookie_chunks_invalid", names, clear: true };
-    value += chunk;
-    if (value.length > maxSize) return { kind: "rejected", reason: "cookie_too_large", names, clear: true };
+  for (let index = 0; index < sent.length; index++) {
+    const chunk = chunks[index];
+    if (chunk === undefined) return { kind: "rejected", reason: "cookie_chunks_invalid", clear: true };
+    value += chunk[0];
+    if (value.length > maxSize) return { kind: "rejected", reason: "cookie_too_large", clear: true };
   }
-  return { kind: "present", value, names };
+  return { kind: "present", value };
 }
 
 /**

@@ -14,15 +14,22 @@ export const MAX_COOKIE_HEADER_LENGTH = 32_768;
  * surrounding double quotes removed as RFC 6265 allows. Pairs without `=` or
  * with an empty name are skipped.
  *
+ * Pairs are separated by `;` and also by `,`: a client that sends several
+ * Cookie fields (HTTP/2 may) reaches a Fetch handler as one value joined with
+ * ", " (the Fetch standard's join; Node's own `Headers` uses "; "), and no
+ * cookie value may hold a comma (RFC 6265 `cookie-octet`), so splitting there
+ * never cuts a conforming value.
+ *
  * @example
  * ```ts
  * parseCookieHeader("a=1; b=2; a=3").get("a"); // ["1", "3"]
+ * parseCookieHeader("a=1, b=2").get("b"); // ["2"]: two Cookie fields joined by Fetch
  * ```
  */
 export function parseCookieHeader(header: string | null): CookieJar {
   const jar = new Map<string, string[]>();
   if (!header || header.length > MAX_COOKIE_HEADER_LENGTH) return jar;
-  for (const pair of header.split(";")) {
+  for (const pair of header.split(/[;,]/)) {
     const eq = pair.indexOf("=");
     if (eq <= 0) continue;
     const name = pair.slice(0, eq).trim();

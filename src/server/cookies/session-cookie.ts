@@ -1,18 +1,23 @@
-import { readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "./chunks.js";
 import type { ResolvedConfig } from "../config.js";
 import { SessionServerError, type CookieRejection } from "../errors.js";
 import type { RequestContext } from "../http/request-context.js";
+import { ownNames, readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "./chunks.js";
 import { serializeClearedCookie, serializeCookie } from "./set-cookie.js";
+
+/**
+ * The one place that reads and writes the session cookie: every strategy,
+ * migration and sign-out goes through these, so chunking, the size budget and
+ * which names may be cleared are decided once.
+ */
 
 /** Reads the (possibly chunked) session cookie of a request. */
 export function readSessionCookie(config: ResolvedConfig, context: RequestContext): ChunkedCookie {
   return readChunkedCookie(context.jar, context.names.sessionToken, config.maxCookieSize);
 }
 
-/** Every cookie of the request that belongs to the session cookie, valid or not. */
-function presentSessionNames(context: RequestContext): string[] {
-  const name = context.names.sessionToken;
-  return [...context.jar.keys()].filter((cookie) => cookie === name || cookie.startsWith(`${name}.`));
+/** The pieces of the session cookie the request sent, among the names this server may have written. */
+function presentSessionNames(config: ResolvedConfig, context: RequestContext): string[] {
+  return ownNames(context.names.sessionToken, config.maxCookieSize).filter((name) => context.jar.has(name));
 }
 
 function attributes(config: ResolvedConfig, context: RequestContext) {
@@ -34,7 +39,7 @@ export function writeSessionCookie(config: ResolvedConfig, context: RequestConte
   for (const chunk of chunks) {
     context.setCookies.push(serializeCookie(chunk.name, chunk.value, { ...attributes(config, context), expires }, context.now));
   }
-  for (const name of presentSessionNames(context)) {
+  for (const name of presentSessionNames(config, context)) {
     if (!kept.has(name)) context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
   }
 }
@@ -46,9 +51,9 @@ export function refuseSessionCookie(config: ResolvedConfig, context: RequestCont
   return null;
 }
 
-/** Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent. */
+/** Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent (our own names only). */
 export function clearSessionCookie(config: ResolvedConfig, context: RequestContext): void {
-  for (const name of presentSessionNames(context)) {
+  for (const name of presentSessionNames(config, context)) {
     context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
   }
 }

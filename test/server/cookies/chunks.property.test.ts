@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CHUNK_SIZE, readChunkedCookie, splitIntoChunks } from "../../../src/server/cookies/chunks.ts";
+import { CHUNK_SIZE, ownNames, readChunkedCookie, splitIntoChunks } from "../../../src/server/cookies/chunks.ts";
 import { MAX_COOKIE_HEADER_LENGTH, parseCookieHeader } from "../../../src/server/cookies/header.ts";
 
 const NAME = "authjs.session-token";
@@ -86,7 +86,7 @@ describe("splitIntoChunks and readChunkedCookie", () => {
         for (const [, chunk] of chunks) expect(chunk.length).toBeLessThanOrEqual(CHUNK_SIZE);
         // A deterministic shuffle of our chunks among the unrelated cookies.
         const mixed = [...chunks, ...unrelated].map((pair, i) => ({ pair, key: Math.imul(i + 1, shuffleSeed | 1) >>> 0 })).sort((a, b) => a.key - b.key);
-        expect(read(mixed.map(({ pair }) => pair))).toEqual({ kind: "present", value, names: expect.any(Array) });
+        expect(read(mixed.map(({ pair }) => pair))).toEqual({ kind: "present", value });
       }),
       { numRuns: 60 },
     );
@@ -126,28 +126,41 @@ describe("splitIntoChunks and readChunkedCookie", () => {
     );
   });
 
-  it("refuses any added stray index: non-canonical, leaving a gap, or beside an unchunked cookie", () => {
+  it("ignores a piece this server never writes (non-canonical index, or past the budget's chunk count)", () => {
     const nonCanonical = fc.constantFrom("", "00", "01", "-1", "+1", "x", "1e2", "0x1", " 1", "1000", "999999", "NaN", "Infinity", "1.5");
+    const own = new Set(ownNames(NAME, BUDGET));
     fc.assert(
       fc.property(tokenValue, fc.oneof(nonCanonical, fc.integer({ min: 0, max: 999 }).map(String)), cookieValue, (value, suffix, junk) => {
+        fc.pre(!own.has(`${NAME}.${suffix}`));
         const chunks = asPairs(splitIntoChunks(NAME, value));
-        const chunked = chunks.length > 1;
-        const index = /^(0|[1-9][0-9]*)$/.test(suffix) ? Number(suffix) : undefined;
-        // Chunked: an existing index is a duplicate and the next one extends the sequence (both covered elsewhere).
-        fc.pre(!chunked || index === undefined || index > chunks.length);
-        const result = read([...chunks, [`${NAME}.${suffix}`, junk]]);
-        expect(result).toMatchObject({ kind: "rejected", clear: true });
+        expect(read([...chunks, [`${NAME}.${suffix}`, junk]])).toEqual({ kind: "present", value });
       }),
       { numRuns: 200 },
     );
   });
 
-  it("refuses more chunks than the budget allows, and a total over the budget", () => {
+  it("a piece of ours beside the plain cookie is tossing: refused and never cleared; one leaving a gap is refused and cleared", () => {
+    const indexes = fc.integer({ min: 0, max: Math.ceil(BUDGET / CHUNK_SIZE) - 1 });
+    fc.assert(
+      fc.property(tokenValue, indexes, cookieValue, (value, index, junk) => {
+        const chunks = asPairs(splitIntoChunks(NAME, value));
+        fc.pre(index !== chunks.length || chunks.length === 1);
+        const result = read([...chunks, [`${NAME}.${index}`, junk]]);
+        if (chunks.length === 1) expect(result).toEqual({ kind: "rejected", reason: "cookie_duplicated", clear: false });
+        else if (index < chunks.length) expect(result).toMatchObject({ kind: "rejected", reason: "cookie_duplicated", clear: false });
+        else expect(result).toEqual({ kind: "rejected", reason: "cookie_chunks_invalid", clear: true });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads no more chunks than the budget allows, and refuses a total over the budget", () => {
     const maxChunks = Math.ceil(BUDGET / CHUNK_SIZE);
     fc.assert(
       fc.property(fc.integer({ min: maxChunks + 1, max: 12 }), (count) => {
         const pairs = Array.from({ length: count }, (_, i): [string, string] => [`${NAME}.${i}`, "a"]);
-        expect(read(pairs)).toMatchObject({ kind: "rejected", reason: "cookie_chunks_invalid", clear: true });
+        // The pieces past the budget are not ours: what is read is the first `maxChunks`, which no JWE tag accepts.
+        expect(read(pairs)).toEqual({ kind: "present", value: "a".repeat(maxChunks) });
       }),
     );
     expect(read(asPairs(splitIntoChunks(NAME, "a".repeat(BUDGET + 1))))).toMatchObject({ kind: "rejected", reason: "cookie_too_large" });
