@@ -20,6 +20,15 @@ export interface NodeResponseLike {
   end(chunk?: Uint8Array | string): unknown;
 }
 
+/**
+ * What a Host header may be: a name or IPv4 address, or a bracketed IPv6
+ * address, with an optional port. Anything else (a `/`, `?`, `#`, `@` or `\`)
+ * would move the request's path, query or origin when joined into its URL:
+ * `Host: localhost:3000/api/auth/session?` with the request line `/public/health`
+ * would be served as the session endpoint while proxies and logs saw another path.
+ */
+const HOST = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
 async function readBody(request: NodeRequestLike): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -51,7 +60,9 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response>) 
     try {
       const method = request.method ?? "GET";
       const protocol = request.socket?.encrypted ? "https" : "http";
-      const host = typeof request.headers.host === "string" ? request.headers.host : "localhost";
+      // HTTP/1.0 may omit Host (node:http itself refuses an HTTP/1.1 request without one).
+      const host = request.headers.host === undefined ? "localhost" : request.headers.host;
+      if (typeof host !== "string" || !HOST.test(host)) throw new Error("Host is not host[:port]");
       const headers = new Headers();
       for (const [name, value] of Object.entries(request.headers)) {
         if (name.startsWith(":") || value === undefined) continue;

@@ -174,3 +174,76 @@ describe("toNodeHandler over a real node:http server", () => {
     expect(response).toBe(404);
   });
 });
+
+describe("toNodeHandler accepts only host[:port] in Host", () => {
+  /** The handler as a spy: what URL did the adapter build? */
+  function spyHandler() {
+    const seen: string[] = [];
+    const handler = async (request: Request) => {
+      seen.push(request.url);
+      return new Response("{}", { headers: { "content-type": "application/json" } });
+    };
+    return { seen, handler };
+  }
+
+  async function call(handler: (request: Request) => Promise<Response>, host: string | undefined, url = "/public/health") {
+    const written: { status?: number; body?: string } = {};
+    const response = {
+      statusCode: 0,
+      setHeader: () => undefined,
+      end(chunk?: Uint8Array | string) {
+        written.status = this.statusCode;
+        written.body = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      },
+    };
+    const request = { method: "GET", url, headers: host === undefined ? {} : { host }, async *[Symbol.asyncIterator]() {} };
+    await toNodeHandler(handler)(request, response);
+    return written;
+  }
+
+  it.each([
+    "localhost:3000/api/auth/session?",
+    "localhost:3000#",
+    "localhost:3000?x=1",
+    "user@localhost:3000",
+    "localhost:3000\\api",
+    "localhost:99999999",
+    "localhost:",
+    "[::1",
+    "a b",
+    "",
+  ])("answers 400 to Host %j without calling the handler", async (host) => {
+    const { seen, handler } = spyHandler();
+    const written = await call(handler, host);
+    expect(written.status).toBe(400);
+    expect(seen).toEqual([]);
+  });
+
+  it.each([
+    ["localhost:3000", "http://localhost:3000/public/health"],
+    ["app.example.com", "http://app.example.com/public/health"],
+    ["[::1]:8080", "http://[::1]:8080/public/health"],
+    ["127.0.0.1", "http://127.0.0.1/public/health"],
+    ["EXAMPLE.com:443", "http://example.com:443/public/health"],
+  ])("serves Host %j at %s", async (host, url) => {
+    const { seen, handler } = spyHandler();
+    const written = await call(handler, host);
+    expect(written.status).toBe(200);
+    expect(seen).toEqual([url]);
+  });
+
+  it("a real node:http request with a path-shaped Host is refused, not served as the session endpoint", async () => {
+    const { auth } = createTestHandler();
+    const base = await listen(auth.handler);
+    const { hostname, port } = new URL(base);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port, path: "/public/health", headers: { host: "localhost:3000/api/auth/session?" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+  });
+});
