@@ -1,13 +1,12 @@
 import type { Session } from "../shared/session.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
-import { createCsrfTokens } from "./http/csrf.js";
 import { SessionServerError } from "./errors.js";
-import { createDatabaseSessions } from "./database/strategy.js";
-import { createJwtSessions } from "./jwt/strategy.js";
-import { guardStore } from "./stores/guard.js";
-import { createRequestContext, type RequestContext } from "./http/request-context.js";
+import { createCsrfTokens } from "./http/csrf.js";
+import { createReadContext, createRequestContext, type RequestContext } from "./http/request-context.js";
 import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
 import { routes, type RouteDeps } from "./http/routes.js";
+import { createSessions } from "./session/sessions.js";
+import { guardStore } from "./stores/guard.js";
 import type { SessionHandlerConfig } from "./types.js";
 
 /** What {@link createSessionHandler} returns. */
@@ -15,12 +14,22 @@ export interface SessionHandler {
   /** Answers every request under `basePath`; never throws, never answers 5xx for bad input. */
   handler: (request: Request) => Promise<Response>;
   /**
-   * The session of an incoming request, for server rendering and API guards.
-   * Applies the same checks as `GET /session` but only reads: it cannot set
-   * cookies, so re-issuing, sliding the expiry and converting a cookie after a
-   * strategy switch stay with `GET /session`, which the client calls.
+   * The session of an incoming request, for server rendering and API guards:
+   * the `Request`, or only its headers (`getSession(await headers())` in a
+   * Next.js Server Component). Applies the same checks as `GET /session` but
+   * only reads: it cannot set cookies, so re-issuing, sliding the expiry and
+   * converting a cookie after a strategy switch stay with `GET /session`, which
+   * the client calls. The cookie names follow the configured `url` (https:
+   * the `__Secure-` name); with headers alone and no `url` (nor
+   * `cookies.secure`) it throws a `SessionConfigError` saying so.
+   *
+   * @example
+   * ```ts
+   * const session = await auth.getSession(request);
+   * if (!session) return new Response("sign in first", { status: 401 });
+   * ```
    */
-  getSession: (request: Request) => Promise<Session | null>;
+  getSession: (request: Request | Headers) => Promise<Session | null>;
 }
 
 function errorResponse(config: ResolvedConfig, context: RequestContext | undefined, error: unknown): Response {
@@ -70,7 +79,7 @@ function routeName(config: ResolvedConfig, pathname: string): string | undefined
 export function createSessionHandler(options: SessionHandlerConfig): SessionHandler {
   const config = resolveConfig(options);
   const store = config.store && guardStore(config.store, config.storeTimeout);
-  const sessions = config.strategy === "database" ? createDatabaseSessions(config, store!) : createJwtSessions(config, store);
+  const sessions = createSessions(config, store);
   const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions };
 
   async function handler(request: Request): Promise<Response> {
@@ -88,8 +97,8 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
     }
   }
 
-  async function getSession(request: Request): Promise<Session | null> {
-    return deps.sessions.current(createRequestContext(config, request), { refresh: false });
+  async function getSession(request: Request | Headers): Promise<Session | null> {
+    return deps.sessions.current(createReadContext(config, request), { refresh: false });
   }
 
   return { handler, getSession };

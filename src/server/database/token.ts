@@ -1,4 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { base64url } from "jose";
 
@@ -25,4 +27,20 @@ export function storeIdOf(token: string): string {
     bytes[i] = code;
   }
   return bytesToHex(sha256(bytes));
+}
+
+const textBytes = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * The database token a JWT session becomes after a switch to the database
+ * strategy (`migrateFrom: "jwt"`): derived from the session id under a key of
+ * the server's, so every copy of that JWT, and every request racing to convert
+ * it, lands on the same row instead of minting one each (a thousand replays
+ * of one cookie made a thousand rows). Unpredictable without the secret. The
+ * key comes from the last secret in the rotation list, the one a rotation
+ * (which puts the new secret first) leaves in place longest.
+ */
+export function convertedDatabaseToken(secrets: readonly string[]): (sessionId: string) => string {
+  const key = hkdf(sha256, textBytes(secrets[secrets.length - 1]!), textBytes("sessionpulse.migration"), textBytes("sessionpulse JWT to database session"), 32);
+  return (sessionId) => base64url.encode(hmac(sha256, key, textBytes(sessionId)));
 }

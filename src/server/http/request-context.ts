@@ -1,7 +1,7 @@
+import type { ResolvedConfig } from "../config.js";
 import { parseCookieHeader, type CookieJar } from "../cookies/header.js";
 import type { CookieNames } from "../cookies/names.js";
-import type { ResolvedConfig } from "../config.js";
-import { SessionServerError } from "../errors.js";
+import { SessionConfigError } from "../errors.js";
 
 /** What one request needs to know about itself, computed once. */
 export interface RequestContext {
@@ -35,36 +35,19 @@ export function createRequestContext(config: ResolvedConfig, request: Request): 
 }
 
 /**
- * Refuses a state-changing request that a browser sent from another site: an
- * `Origin` that is neither ours nor trusted (including `null`), or, when the
- * browser sent no `Origin`, `Sec-Fetch-Site: cross-site`. Requests without
- * either header (servers, scripts) pass on to the CSRF check.
+ * The context of a read that only has the request's headers (server
+ * rendering: `getSession(await headers())`). The cookie names depend on
+ * whether the site is https, which headers cannot tell: the configured `url`
+ * (or an explicit `cookies.secure`) does, never a placeholder URL, whose
+ * `http:` would pick the unprefixed name that a sibling subdomain can plant.
  */
-export function assertSameOrigin(config: ResolvedConfig, context: RequestContext): void {
-  const origin = context.request.headers.get("origin");
-  if (origin !== null) {
-    if (origin === context.origin || config.trustedOrigins.has(origin)) return;
-    throw new SessionServerError("origin_forbidden", "request Origin is not allowed");
+export function createReadContext(config: ResolvedConfig, input: Request | Headers): RequestContext {
+  if (input instanceof Request) return createRequestContext(config, input);
+  const origin = config.publicOrigin ?? (config.secure === true ? "https://localhost" : config.secure === false ? "http://localhost" : undefined);
+  if (origin === undefined) {
+    throw new SessionConfigError(
+      'sessionpulse: getSession(headers) needs the site\'s public origin to pick the cookie names: set `url` (e.g. "https://app.example.com") or `cookies.secure`, or pass the incoming Request',
+    );
   }
-  if (context.request.headers.get("sec-fetch-site") === "cross-site") {
-    throw new SessionServerError("origin_forbidden", "cross-site request without Origin");
-  }
-}
-
-/**
- * A redirect target the caller may choose, kept to our own or a trusted origin
- * (no open redirect); anything else falls back to the site root.
- */
-export function safeRedirect(config: ResolvedConfig, context: RequestContext, requested: unknown): string {
-  const fallback = `${context.origin}/`;
-  if (typeof requested !== "string" || requested.length === 0 || requested.length > 2048) return fallback;
-  let target: URL;
-  try {
-    target = new URL(requested, context.origin);
-  } catch {
-    return fallback;
-  }
-  if (target.protocol !== "http:" && target.protocol !== "https:") return fallback;
-  if (target.origin !== context.origin && !config.trustedOrigins.has(target.origin)) return fallback;
-  return target.href;
+  return createRequestContext(config, new Request(origin, { headers: input }));
 }

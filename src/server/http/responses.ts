@@ -19,10 +19,20 @@ export function jsonResponse(context: RequestContext, body: unknown, status = 20
 }
 
 /** A redirect carrying the request's queued cookies. */
-export function redirectResponse(context: RequestContext, location: string): Response {
+export function redirectResponse(context: RequestContext, location: string, extraHeader?: readonly [string, string]): Response {
   const headers = new Headers({ location, "cache-control": CACHE_CONTROL });
+  if (extraHeader) headers.set(...extraHeader);
   for (const cookie of context.setCookies) headers.append("set-cookie", cookie);
   return new Response(null, { status: 302, headers });
+}
+
+export interface FormOutcomeOptions {
+  /** The status of a failed outcome for next-auth v4's `json=true` form, which reads `ok` from it. */
+  failedStatus?: number;
+  /** More fields for the JSON answers, beside `url`. */
+  body?: Record<string, unknown>;
+  /** One more header, for every form of the answer (a redirect has no body to say it in). */
+  header?: readonly [string, string];
 }
 
 /**
@@ -30,8 +40,12 @@ export function redirectResponse(context: RequestContext, location: string): Res
  * `json=true` and reads `{ url }` (and `ok`), v5 sends `X-Auth-Return-Redirect: 1`;
  * a plain HTML form gets a 302.
  */
-export function formOutcome(context: RequestContext, fields: Record<string, unknown>, url: string, failedStatus?: number): Response {
-  if (fields.json === "true" || fields.json === true) return jsonResponse(context, { url }, failedStatus ?? 200);
-  if (context.request.headers.get("x-auth-return-redirect") === "1") return jsonResponse(context, { url });
-  return redirectResponse(context, url);
+export function formOutcome(context: RequestContext, fields: Record<string, unknown>, url: string, options: FormOutcomeOptions = {}): Response {
+  const json = fields.json === "true" || fields.json === true;
+  const response =
+    json || context.request.headers.get("x-auth-return-redirect") === "1"
+      ? jsonResponse(context, { url, ...options.body }, json ? (options.failedStatus ?? 200) : 200)
+      : redirectResponse(context, url, options.header);
+  if (options.header && response.status !== 302) response.headers.set(...options.header);
+  return response;
 }

@@ -1,17 +1,18 @@
-import { readFields, type RequestFields } from "./body.js";
 import type { ResolvedConfig } from "../config.js";
-import type { CsrfTokens } from "./csrf.js";
-import { SessionServerError } from "../errors.js";
-import type { SessionStrategy } from "../session/strategy.js";
-import { assertSameOrigin, safeRedirect, type RequestContext } from "./request-context.js";
-import { formOutcome, jsonResponse } from "./responses.js";
 import { serializeCookie } from "../cookies/set-cookie.js";
+import { SessionServerError } from "../errors.js";
+import type { Sessions } from "../session/sessions.js";
 import type { User } from "../types.js";
+import { readFields, type RequestFields } from "./body.js";
+import type { CsrfTokens } from "./csrf.js";
+import { assertSameOrigin, safeRedirect } from "./origin.js";
+import type { RequestContext } from "./request-context.js";
+import { formOutcome, jsonResponse } from "./responses.js";
 
 export interface RouteDeps {
   config: ResolvedConfig;
   csrf: CsrfTokens;
-  sessions: SessionStrategy;
+  sessions: Sessions;
 }
 
 type Route = (deps: RouteDeps, context: RequestContext) => Promise<Response>;
@@ -94,15 +95,22 @@ const signInWithCredentials: Route = async (deps, context) => {
   }
   if (!user || !(await sessions.signIn(context, user))) {
     config.logger.debug("credentials_signin_refused", { path: context.url.pathname });
-    return formOutcome(context, fields, signInErrorUrl(config, context, user ? "AccessDenied" : "CredentialsSignin"), 401);
+    return formOutcome(context, fields, signInErrorUrl(config, context, user ? "AccessDenied" : "CredentialsSignin"), { failedStatus: 401 });
   }
   return formOutcome(context, fields, safeRedirect(config, context, fields.callbackUrl ?? fields.redirectTo));
 };
 
 const signOut: Route = async (deps, context) => {
   const fields = await guardedFields(deps, context);
-  await deps.sessions.signOut(context);
-  return formOutcome(context, fields, safeRedirect(deps.config, context, fields.callbackUrl ?? fields.redirectTo));
+  const { recorded } = await deps.sessions.signOut(context);
+  const url = safeRedirect(deps.config, context, fields.callbackUrl ?? fields.redirectTo);
+  // The cookie is cleared either way; when the store could not record the revocation, the answer says so.
+  return formOutcome(
+    context,
+    fields,
+    url,
+    recorded ? {} : { body: { revoked: false, error: "store_unavailable" }, header: ["x-session-revocation", "not-recorded"] },
+  );
 };
 
 const listSessions: Route = async ({ sessions }, context) => jsonResponse(context, await sessions.list(context));

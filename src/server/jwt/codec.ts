@@ -1,11 +1,11 @@
 import { base64url, errors, jwtDecrypt, type JWTPayload } from "jose";
+import { CLOCK_TOLERANCE, MAX_CLOCK_SKEW } from "../clock-skew.js";
 import type { CookieRejection } from "../errors.js";
 import { decryptCompact, encryptCompact } from "./jwe-cbc-hs512.js";
 import type { DerivedKey } from "./keys.js";
 import type { JWT } from "../types.js";
 
-/** Seconds of clock difference between servers that `exp` and `iat` checks forgive. */
-export const CLOCK_TOLERANCE = 15;
+export { CLOCK_TOLERANCE };
 
 const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -50,12 +50,22 @@ function plainHeaderKey(encodedHeader: string, keys: readonly DerivedKey[]): Der
 }
 
 /** What jose's JWT claim checks do, for tokens that took the fast path. */
-function registeredClaimsRejection(payload: Record<string, unknown>, nowSeconds: number): CookieRejection | undefined {
+function registeredClaimsRejection(payload: Record<string, unknown>, nowSeconds: number, acceptExpired: boolean): CookieRejection | undefined {
   const { exp, iat, nbf, jti } = payload;
   if (typeof exp !== "number" || typeof iat !== "number" || jti === undefined) return "token_claims";
+  if (acceptExpired) return undefined;
   if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds + CLOCK_TOLERANCE)) return "token_claims";
   if (exp <= nowSeconds - CLOCK_TOLERANCE) return "token_expired";
   return undefined;
+}
+
+export interface DecodeOptions {
+  /**
+   * Opens a genuine token whatever its `exp` and `nbf` say. Only for ending a
+   * session (a sign-out from a stale copy still ends every copy): never for
+   * letting a request in.
+   */
+  acceptExpired?: boolean;
 }
 
 function rejectionOf(error: unknown): CookieRejection {
@@ -77,7 +87,13 @@ function rejectionOf(error: unknown): CookieRejection {
  * paths apply the same claim checks. A `kid` must name one of our keys; a
  * token without one (older Auth.js) is tried with the first key only.
  */
-export async function decodeToken(token: string, keys: readonly DerivedKey[], nowSeconds: number, maxLength: number): Promise<DecodeResult> {
+export async function decodeToken(
+  token: string,
+  keys: readonly DerivedKey[],
+  nowSeconds: number,
+  maxLength: number,
+  { acceptExpired = false }: DecodeOptions = {},
+): Promise<DecodeResult> {
   if (token.length > maxLength) return { ok: false, reason: "cookie_too_large" };
   if (!COMPACT_JWE.test(token)) return { ok: false, reason: "token_malformed" };
   const parts = token.split(".");
@@ -95,7 +111,7 @@ export async function decodeToken(token: string, keys: readonly DerivedKey[], no
       return { ok: false, reason: "token_malformed" };
     }
     if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { ok: false, reason: "token_malformed" };
-    const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds);
+    const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds, acceptExpired);
     if (rejection) return { ok: false, reason: rejection };
     if (!hasValidClaims(payload as JWTPayload, nowSeconds)) return { ok: false, reason: "token_claims" };
     return { ok: true, token: payload as JWT, primaryKey: fastKey === keys[0] };
@@ -114,7 +130,7 @@ export async function decodeToken(token: string, keys: readonly DerivedKey[], no
         contentEncryptionAlgorithms: ["A256CBC-HS512"],
         maxDecompressedLength: 0,
         requiredClaims: ["exp", "iat", "jti"],
-        clockTolerance: CLOCK_TOLERANCE,
+        clockTolerance: acceptExpired ? Number.MAX_SAFE_INTEGER : CLOCK_TOLERANCE,
         currentDate: new Date(nowSeconds * 1000),
       },
     );
@@ -125,16 +141,20 @@ export async function decodeToken(token: string, keys: readonly DerivedKey[], no
   }
 }
 
-/** Checks what jose leaves to the caller: a token from the future, and the types of our own claims. */
+/**
+ * Checks what jose leaves to the caller: a token from the future (further
+ * ahead than another node's clock can be), and the types of our own claims.
+ */
 function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
-  const { iat, exp, jti, sid, sit, auth_time: authTime, sub } = payload as Record<string, unknown>;
-  if (typeof iat !== "number" || iat > nowSeconds + CLOCK_TOLERANCE) return false;
+  const { iat, exp, jti, sid, sit, gen, auth_time: authTime, sub } = payload as Record<string, unknown>;
+  if (typeof iat !== "number" || iat > nowSeconds + MAX_CLOCK_SKEW) return false;
   // `1e400` parses to Infinity, which passes jose's expiry check but no date can hold.
   if (typeof exp !== "number" || !Number.isFinite(exp) || exp > 1e11) return false;
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) return false;
   if (sid !== undefined && (typeof sid !== "string" || sid.length > 128)) return false;
-  if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + CLOCK_TOLERANCE)) return false;
+  if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + MAX_CLOCK_SKEW)) return false;
   if (sit !== undefined && (typeof sit !== "number" || !Number.isFinite(sit))) return false;
+  if (gen !== undefined && (typeof gen !== "number" || !Number.isFinite(gen))) return false;
   if (sub !== undefined && typeof sub !== "string") return false;
   return true;
 }

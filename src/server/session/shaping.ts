@@ -2,10 +2,8 @@ import type { Session } from "../../shared/session.js";
 import type { ResolvedConfig } from "../config.js";
 import { SessionServerError } from "../errors.js";
 import type { JWT, User } from "../types.js";
-import { iso } from "./strategy.js";
-
-/** Claims the server owns; whatever a callback does to them is undone. */
-const RESERVED = ["iat", "exp", "jti", "sid", "auth_time", "sit"] as const;
+import { MANAGED_CLAIMS } from "./record.js";
+import { iso } from "./time.js";
 
 /** The claims a sign-in starts from, before the `jwt` callback (Auth.js's default token). */
 export function claimsOf(user: User): Omit<JWT, "iat" | "exp" | "jti"> {
@@ -17,13 +15,6 @@ export function claimsOf(user: User): Omit<JWT, "iat" | "exp" | "jti"> {
   };
 }
 
-/** The claims without the server-owned ones: what a database session stores. */
-export function userClaims(token: JWT): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...token };
-  for (const claim of RESERVED) delete rest[claim];
-  return rest;
-}
-
 async function runCallback<T>(name: string, run: () => T | Promise<T>): Promise<T> {
   try {
     return await run();
@@ -33,8 +24,10 @@ async function runCallback<T>(name: string, run: () => T | Promise<T>): Promise<
 }
 
 /**
- * Runs the `jwt` callback, restoring the reserved claims. Returns the shaped
- * token (`null`: the callback ended the session) and whether it changed.
+ * Runs the `jwt` callback, restoring the managed claims (`sub`, `iat`, `exp`,
+ * `jti`, `sid`, `auth_time`, `gen`): a callback that merges `update` data into
+ * the token cannot change the user or the lifetime. Returns the shaped token
+ * (`null`: the callback ended the session) and whether it changed.
  */
 export async function shapeToken(config: ResolvedConfig, token: JWT, params: { user?: User; trigger?: "signIn" | "update"; session?: unknown }) {
   const callback = config.callbacks.jwt;
@@ -42,12 +35,12 @@ export async function shapeToken(config: ResolvedConfig, token: JWT, params: { u
   const before = JSON.stringify(token);
   const result = await runCallback("jwt", () => callback({ token: structuredClone(token), ...params }));
   if (result === null || typeof result !== "object") return { token: null, changed: true };
-  const shaped = { ...result };
-  for (const claim of RESERVED) {
+  const shaped: Record<string, unknown> = { ...result };
+  for (const claim of MANAGED_CLAIMS) {
     if (token[claim] === undefined) delete shaped[claim];
-    else (shaped as Record<string, unknown>)[claim] = token[claim];
+    else shaped[claim] = token[claim];
   }
-  return { token: shaped, changed: JSON.stringify(shaped) !== before };
+  return { token: shaped as JWT, changed: JSON.stringify(shaped) !== before };
 }
 
 /**

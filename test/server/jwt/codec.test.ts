@@ -2,6 +2,7 @@ import { decode as authjsDecode, encode as authjsEncode } from "@auth/core/jwt";
 import { base64url, calculateJwkThumbprint, CompactEncrypt, decodeProtectedHeader, EncryptJWT, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
 import type { CookieRejection } from "../../../src/server/errors.ts";
+import { MAX_CLOCK_SKEW } from "../../../src/server/clock-skew.ts";
 import { decodeToken } from "../../../src/server/jwt/codec.ts";
 import { deriveEncryptionKey, type DerivedKey } from "../../../src/server/jwt/keys.ts";
 import type { SessionHandlerConfig } from "../../../src/server/types.ts";
@@ -253,8 +254,16 @@ describe("claims", () => {
     expect(body).toMatchObject({ user: { id: "user-1" } });
   });
 
-  it("refuses a token issued in the future, beyond the tolerance", async () => {
-    await expectRefused(await mint(claims({ iat: nowSeconds() + 3600 })), "token_claims");
+  it("refuses a token issued further in the future than another node's clock can be", async () => {
+    await expectRefused(await mint(claims({ iat: nowSeconds() + MAX_CLOCK_SKEW + 1 })), "token_claims");
+    await expectRefused(await mint(claims({ auth_time: nowSeconds() + MAX_CLOCK_SKEW + 1 })), "token_claims");
+  });
+
+  it("accepts a token minted by a node whose clock runs ahead by up to MAX_CLOCK_SKEW", async () => {
+    const { auth } = createTestHandler();
+    const ahead = nowSeconds() + MAX_CLOCK_SKEW;
+    const { body } = await sessionOf(auth, await mint(claims({ iat: ahead, auth_time: ahead, exp: ahead + 3600 })));
+    expect(body).toMatchObject({ user: { id: "user-1" } });
   });
 
   it("refuses a token not yet valid (nbf) and a string exp", async () => {
@@ -307,7 +316,8 @@ describe("key rotation", () => {
 
   it("does not re-issue a token already under the first secret before updateAge", async () => {
     const { auth } = createTestHandler({ secret: [SECRET, OTHER_SECRET] });
-    const { response, body } = await sessionOf(auth, await mint());
+    // As this server mints it: exp = iat + maxAge. (A token expiring sooner than maxAge - updateAge is due at once.)
+    const { response, body } = await sessionOf(auth, await mint(claims({ exp: nowSeconds() + 30 * 86_400 })));
     expect(body).not.toBeNull();
     expect(response.headers.getSetCookie()).toEqual([]);
   });

@@ -1,0 +1,62 @@
+import type { CookieRejection } from "../errors.js";
+import type { RequestContext } from "../http/request-context.js";
+import { fromRow, type SessionRecord } from "../session/record.js";
+import type { Store, StoredSession } from "../stores/store.js";
+import { newDatabaseToken, storeIdOf } from "./token.js";
+
+/** The `User-Agent` a session row records, bounded so a hostile header cannot bloat the store. */
+const userAgentOf = (context: RequestContext) => context.request.headers.get("user-agent")?.slice(0, 512) ?? null;
+
+export type OpenedRow = { ok: true; record: SessionRecord } | { ok: false; reason: CookieRejection };
+
+/**
+ * A session kept in the store: the cookie holds a random 256-bit token, the
+ * store its SHA-256 with the session. Knows how to find, write and list rows;
+ * what is valid and when to write is the lifecycle's call.
+ */
+export interface DatabaseFormat {
+  /** The live row of the cookie value, or why there is none. */
+  open(context: RequestContext, value: string): Promise<OpenedRow>;
+  /** The live row with this id (not a cookie value: a row's id is the hash of its token). */
+  get(id: string, now: number): Promise<SessionRecord | null>;
+  /** Stores the session under `token` (a new random one by default); returns the row's id and the token. */
+  create(context: RequestContext, record: Omit<SessionRecord, "id" | "tokenId">, token?: string): Promise<{ id: string; token: string }>;
+  /** Extends the expiry if it is still at most `ifExpiresBy`: of concurrent calls one writes. */
+  touch(id: string, expires: number, now: number, ifExpiresBy: number): Promise<boolean>;
+  /** Replaces the session's data; false when the session ended meanwhile (a racing sign-out wins). */
+  update(id: string, claims: Record<string, unknown>, now: number): Promise<boolean>;
+  list(userId: string, now: number): Promise<StoredSession[]>;
+  /** Deletes the row with this id, if there is one. */
+  remove(id: string): Promise<void>;
+}
+
+export function createDatabaseFormat(store: Store): DatabaseFormat {
+  return {
+    async open(context, value) {
+      const row = await store.get(storeIdOf(value), context.now);
+      return row ? { ok: true, record: fromRow(row) } : { ok: false, reason: "session_unknown" };
+    },
+    async get(id, now) {
+      const row = await store.get(id, now);
+      return row ? fromRow(row) : null;
+    },
+    async create(context, record, token = newDatabaseToken()) {
+      const id = storeIdOf(token);
+      await store.create({
+        id,
+        userId: record.userId!,
+        // A converted session remembers the JWT session id it continues: ending it ends that one too.
+        data: record.origin === undefined ? record.claims : { ...record.claims, sid: record.origin },
+        createdAt: record.signedInAt,
+        updatedAt: context.now,
+        expires: record.expires,
+        userAgent: userAgentOf(context),
+      });
+      return { id, token };
+    },
+    touch: (id, expires, now, ifExpiresBy) => store.touch(id, expires, now, ifExpiresBy),
+    update: (id, claims, now) => store.update(id, claims, now),
+    list: (userId, now) => store.listByUser(userId, now),
+    remove: (id) => store.delete(id),
+  };
+}

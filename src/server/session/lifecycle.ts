@@ -1,0 +1,196 @@
+import type { ResolvedConfig } from "../config.js";
+import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "../cookies/session-cookie.js";
+import type { DatabaseFormat } from "../database/format.js";
+import { convertedDatabaseToken, DATABASE_TOKEN, storeIdOf } from "../database/token.js";
+import type { CookieRejection } from "../errors.js";
+import type { RequestContext } from "../http/request-context.js";
+import type { JwtFormat } from "../jwt/format.js";
+import type { LifetimePolicy } from "./policy.js";
+import type { SessionRecord } from "./record.js";
+import type { Revocations } from "./revocation.js";
+
+export type Carrier = "jwt" | "database";
+
+/** A request's session, valid by every rule, and what this request already did about it. */
+export interface LoadedSession {
+  record: SessionRecord;
+  /** The kind of cookie the request came with. */
+  carrier: Carrier;
+  /** A JWT opened with an older secret's key: the next write re-seals it under the first. */
+  staleKey: boolean;
+  /** This request converted the session to the configured strategy; its new cookie is queued. */
+  converted: boolean;
+}
+
+/**
+ * "Is this session still valid, and what must be written?" for both
+ * strategies and for migration between them. Every request that reads a
+ * session goes through {@link Lifecycle.load}, which applies, in one place:
+ * the cookie rules (chunks, tossing, the size budget), the token or row
+ * checks, the absolute lifetime, revocation (deny-list and the user's
+ * generation), and the conversion of a cookie of the other strategy
+ * (`migrateFrom`), which passes all of the same checks first. Refreshing
+ * (sliding, re-issuing), starting and ending sessions live here too, so
+ * the rules each strategy shares are written once.
+ */
+export interface Lifecycle {
+  readonly policy: LifetimePolicy;
+  readonly revocations: Revocations;
+  /**
+   * The request's valid session, or null (a bad cookie's removal queued, unless it may be planted).
+   * `"write"` may convert a cookie of the other strategy; `"read"` (for answers that cannot carry
+   * cookies) only reads, whose conversion would be lost with its cookie.
+   */
+  load(context: RequestContext, mode: "read" | "write"): Promise<LoadedSession | null>;
+  /** JWT: seals the session under the first key with `expires` (never revives an expired one); queues the cookie. */
+  reseal(context: RequestContext, record: SessionRecord): Promise<SessionRecord>;
+  /** Database: extends the expiry when due, with a conditional write; queues the cookie when this request wrote. */
+  slide(context: RequestContext, record: SessionRecord): Promise<SessionRecord>;
+  /** Stores a new session as the configured strategy and queues its cookie. */
+  start(context: RequestContext, record: SessionRecord): Promise<void>;
+  /** Ends whatever session the request's cookie carries, valid or not (sign-out, sign-in over it). */
+  endIncoming(context: RequestContext): Promise<void>;
+  /** Every id the session is known by, in either strategy: what ending it must name. */
+  idsOf(loaded: Pick<LoadedSession, "record" | "carrier">): string[];
+  /** Ends this session everywhere, under all its ids (the request's own cookie is the caller's to clear). */
+  end(context: RequestContext, loaded: Pick<LoadedSession, "record" | "carrier">): Promise<void>;
+}
+
+interface Parts {
+  policy: LifetimePolicy;
+  revocations: Revocations;
+  jwt: JwtFormat;
+  /** Present whenever there is a store. */
+  database: DatabaseFormat | undefined;
+}
+
+export function createLifecycle(config: ResolvedConfig, { policy, revocations, jwt, database }: Parts): Lifecycle {
+  const convertedToken = convertedDatabaseToken(config.secrets);
+  /** The row a JWT session becomes (or became) under the database strategy. */
+  const convertedRowId = (sessionId: string) => storeIdOf(convertedToken(sessionId));
+
+  const refuse = (context: RequestContext, reason: CookieRejection, clear = true) => refuseSessionCookie(config, context, reason, clear);
+
+  /**
+   * Every id one session can be known by. A session keeps one root id across
+   * strategy switches: a JWT's `sid`; a database row's own id, or, for a row
+   * converted from a JWT, that JWT's `sid` (its `origin`). The row a JWT
+   * converts to derives from the root, and a row converted back to a JWT
+   * gives it the root as `sid`, so these ids reach every cookie of the session.
+   */
+  function idsOf({ record, carrier }: Pick<LoadedSession, "record" | "carrier">): string[] {
+    const root = carrier === "jwt" ? record.id : (record.origin ?? record.id);
+    return [...new Set([record.id, root, convertedRowId(root)])];
+  }
+
+  async function load(context: RequestContext, mode: "read" | "write"): Promise<LoadedSession | null> {
+    const cookie = readSessionCookie(config, context);
+    if (cookie.kind === "absent") return null;
+    if (cookie.kind === "rejected") return refuse(context, cookie.reason, cookie.clear);
+    const carrier: Carrier = DATABASE_TOKEN.test(cookie.value) ? "database" : "jwt";
+    if (carrier !== config.strategy && carrier !== config.migrateFrom) return refuse(context, "token_malformed");
+    const opened = carrier === "jwt" ? await jwt.open(context, cookie.value) : await database!.open(context, cookie.value);
+    if (!opened.ok) return refuse(context, opened.reason);
+    const { record } = opened;
+    if (policy.lifetimeOver(context.now, record.signedInAt)) {
+      if (carrier === "database") await revocations.endSession(context.now, idsOf({ record, carrier }), record.signedInAt);
+      return refuse(context, "session_lifetime_exceeded");
+    }
+    // A database row is its own revocation check (ending a session deletes its rows); a JWT is checked against the store.
+    if (carrier === "jwt" && (await revocations.isRevoked(context.now, [record.id], record.userId, record.generation))) {
+      return refuse(context, "session_revoked");
+    }
+    const loaded: LoadedSession = { record, carrier, staleKey: "primaryKey" in opened && !opened.primaryKey, converted: false };
+    if (carrier === config.strategy || mode === "read") return loaded;
+    return carrier === "jwt" ? toDatabase(context, loaded) : toJwt(context, loaded);
+  }
+
+  /**
+   * A JWT becomes the row its session id derives, so every copy and every racing request lands on
+   * the same one. The revocation checks run again after the write: a sign-out that ran meanwhile
+   * either deleted the row after it was written or left an entry that this second look finds.
+   */
+  async function toDatabase(context: RequestContext, loaded: LoadedSession): Promise<LoadedSession | null> {
+    const { record } = loaded;
+    if (record.userId === undefined) return refuse(context, "token_claims");
+    const token = convertedToken(record.id);
+    let row = await database!.get(storeIdOf(token), context.now);
+    if (!row) {
+      const created = { ...record, origin: record.id, refreshedAt: context.now, expires: policy.expiryAt(context.now, record.signedInAt) };
+      const { id } = await database!.create(context, created, token);
+      if (await revocations.isRevoked(context.now, [record.id, id], record.userId, record.generation)) {
+        await revocations.endSession(context.now, [record.id, id], record.signedInAt);
+        return refuse(context, "session_revoked");
+      }
+      row = { ...created, id, tokenId: id, generation: 0 };
+      // A session that came from the database (its sid is that row's id) and goes back keeps one row: the old one goes.
+      await database!.remove(record.id);
+      config.logger.debug("session_migrated", { from: "jwt" });
+    }
+    writeSessionCookie(config, context, token, new Date(row.expires));
+    return { record: row, carrier: "database", staleKey: false, converted: true };
+  }
+
+  /**
+   * A database session becomes a JWT with the row's id as its session id (so ending either ends
+   * both). The user's generation is read between two reads of the row: finding the row the second
+   * time means "sign out everywhere" (which deletes rows before and after moving the generation)
+   * had not started, so the generation read is the one it will move past.
+   */
+  async function toJwt(context: RequestContext, loaded: LoadedSession): Promise<LoadedSession | null> {
+    const { record } = loaded;
+    const generation = await revocations.generationOf(context.now, record.userId!);
+    const still = await database!.get(record.id, context.now);
+    if (!still || (await revocations.isRevoked(context.now, [record.id], record.userId, generation))) return refuse(context, "session_revoked");
+    // The JWT takes the session's root id: a row converted from a JWT gives that JWT's sid back.
+    const id = record.origin ?? record.id;
+    const converted = await reseal(context, { ...record, id, origin: undefined, generation, expires: policy.expiryAt(context.now, record.signedInAt) });
+    config.logger.debug("session_migrated", { from: "database" });
+    return { record: converted, carrier: "jwt", staleKey: false, converted: true };
+  }
+
+  async function reseal(context: RequestContext, record: SessionRecord): Promise<SessionRecord> {
+    const sealed = await jwt.seal(context, record);
+    writeSessionCookie(config, context, sealed.value, new Date(record.expires));
+    return sealed.record;
+  }
+
+  async function slide(context: RequestContext, record: SessionRecord): Promise<SessionRecord> {
+    if (!policy.refreshDue(context.now, record)) return record;
+    const expires = policy.expiryAt(context.now, record.signedInAt);
+    if (!(await database!.touch(record.id, expires, context.now, policy.dueIfExpiresBy(context.now)))) return record;
+    const cookie = readSessionCookie(config, context);
+    if (cookie.kind === "present") writeSessionCookie(config, context, cookie.value, new Date(expires));
+    return { ...record, expires, refreshedAt: context.now };
+  }
+
+  async function start(context: RequestContext, record: SessionRecord): Promise<void> {
+    if (config.strategy === "jwt") {
+      await reseal(context, record);
+      return;
+    }
+    const { token } = await database!.create(context, record);
+    writeSessionCookie(config, context, token, new Date(record.expires));
+  }
+
+  async function endIncoming(context: RequestContext): Promise<void> {
+    const cookie = readSessionCookie(config, context);
+    if (cookie.kind !== "present") return;
+    if (DATABASE_TOKEN.test(cookie.value)) {
+      const id = storeIdOf(cookie.value);
+      // The row tells the session's other ids; without it (gone, or no store) its own id is all there is to end.
+      const record = database && (await database.get(id, context.now));
+      await revocations.endSession(context.now, record ? idsOf({ record, carrier: "database" }) : [id], record?.signedInAt ?? context.now);
+      return;
+    }
+    // A stale copy (past its exp) still ends the session its other copies keep fresh; a foreign token names none of ours.
+    const opened = await jwt.open(context, cookie.value, { acceptExpired: true });
+    if (opened.ok) await revocations.endSession(context.now, idsOf({ record: opened.record, carrier: "jwt" }), opened.record.signedInAt);
+  }
+
+  async function end(context: RequestContext, loaded: Pick<LoadedSession, "record" | "carrier">): Promise<void> {
+    await revocations.endSession(context.now, idsOf(loaded), loaded.record.signedInAt);
+  }
+
+  return { policy, revocations, load, reseal, slide, start, endIncoming, end, idsOf };
+}

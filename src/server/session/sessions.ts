@@ -1,0 +1,203 @@
+import type { Session, SessionListing } from "../../shared/session.js";
+import type { ResolvedConfig } from "../config.js";
+import { clearSessionCookie } from "../cookies/session-cookie.js";
+import { createDatabaseFormat } from "../database/format.js";
+import { SessionServerError } from "../errors.js";
+import type { RequestContext } from "../http/request-context.js";
+import { createJwtFormat } from "../jwt/format.js";
+import type { Store } from "../stores/store.js";
+import type { User } from "../types.js";
+import { createLifecycle, type LoadedSession } from "./lifecycle.js";
+import { lifetimePolicy } from "./policy.js";
+import { toToken, userClaims, type SessionRecord } from "./record.js";
+import { createRevocations } from "./revocation.js";
+import { claimsOf, shapeToken, toSession } from "./shaping.js";
+import { assertStorable } from "./storable.js";
+import { iso } from "./time.js";
+
+export type RevokeTarget = { id: string } | { all: true };
+
+/** What a revocation request may name: session ids are base64url, hex or UUIDs, never longer. Anything else matches nothing, unqueried. */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** What the routes ask of the sessions, whichever strategy carries them. */
+export interface Sessions {
+  /**
+   * `GET /session`: the public session, refreshing its expiry when due. Bad cookies: null and cleared.
+   * With `refresh: false` (for callers whose answer cannot carry cookies) it only reads: no
+   * re-issue, no sliding write, no strategy migration, whose new cookie would be lost.
+   */
+  current(context: RequestContext, options?: { refresh?: boolean }): Promise<Session | null>;
+  /** `POST /session`: the callbacks with `trigger: "update"`. */
+  update(context: RequestContext, data: unknown): Promise<Session>;
+  /** Mints a new session, ending the one the request came with (no fixation). False when the `jwt` callback refused. */
+  signIn(context: RequestContext, user: User): Promise<boolean>;
+  /** Ends the request's session and clears its cookie, even when the store cannot record it: `recorded` says whether it could. */
+  signOut(context: RequestContext): Promise<{ recorded: boolean }>;
+  /** `GET /sessions`: the signed-in user's sessions. */
+  list(context: RequestContext): Promise<SessionListing[]>;
+  /** `POST /sessions/revoke`: one of the user's sessions, or all ("sign out everywhere"). */
+  revoke(context: RequestContext, target: RevokeTarget): Promise<void>;
+}
+
+/**
+ * The session operations for both strategies: each asks the lifecycle what is
+ * valid and has it write, and runs the callbacks around that.
+ */
+export function createSessions(config: ResolvedConfig, store: Store | undefined): Sessions {
+  const policy = lifetimePolicy(config);
+  const revocations = createRevocations(store, policy);
+  const database = store && createDatabaseFormat(store);
+  const lifecycle = createLifecycle(config, { policy, revocations, jwt: createJwtFormat(config), database });
+
+  async function mustLoad(context: RequestContext, what: string): Promise<LoadedSession> {
+    const loaded = await lifecycle.load(context, "write");
+    if (!loaded) throw new SessionServerError("unauthenticated", `sign in to ${what}`);
+    return loaded;
+  }
+
+  /** JWT: re-seals when the expiry is due to slide, the callback changed the token, or an old key opened it; never once expired. */
+  async function resealIfDue(context: RequestContext, loaded: LoadedSession, record: SessionRecord, changed: boolean): Promise<SessionRecord> {
+    const due = policy.refreshDue(context.now, record);
+    if (loaded.converted || context.now >= record.expires || !(due || changed || loaded.staleKey)) return record;
+    try {
+      return await lifecycle.reseal(context, due ? { ...record, expires: policy.expiryAt(context.now, record.signedInAt) } : record);
+    } catch (error) {
+      // A callback that grew the token past the budget must not sign the user out: keep the current cookie.
+      if (!(error instanceof SessionServerError && error.code === "session_too_large")) throw error;
+      config.logger.error("session_too_large", { path: context.url.pathname, message: error.message });
+      return record;
+    }
+  }
+
+  return {
+    async current(context, { refresh = true } = {}) {
+      const loaded = await lifecycle.load(context, refresh ? "write" : "read");
+      if (!loaded) return null;
+      let { record } = loaded;
+      if (config.strategy === "database") {
+        if (refresh && !loaded.converted) record = await lifecycle.slide(context, record);
+        return toSession(config, toToken(record));
+      }
+      const shaped = await shapeToken(config, toToken(record), {});
+      if (!shaped.token) {
+        // The jwt callback ended the session: every copy of it ends too.
+        await lifecycle.end(context, loaded);
+        clearSessionCookie(config, context);
+        return null;
+      }
+      record = { ...record, claims: userClaims(shaped.token) };
+      if (refresh) record = await resealIfDue(context, loaded, record, shaped.changed);
+      return toSession(config, toToken(record));
+    },
+
+    async update(context, data) {
+      const loaded = await mustLoad(context, "update the session");
+      let { record } = loaded;
+      // Inside the clock tolerance a token is still read, but nothing revives it.
+      if (context.now >= record.expires) throw new SessionServerError("unauthenticated", "the session has expired");
+      const shaped = await shapeToken(config, toToken(record), { trigger: "update", session: data });
+      if (!shaped.token) {
+        await lifecycle.end(context, loaded);
+        clearSessionCookie(config, context);
+        throw new SessionServerError("unauthenticated", "the jwt callback ended the session");
+      }
+      const claims = userClaims(shaped.token);
+      assertStorable(config, claims);
+      if (config.strategy === "jwt") {
+        record = await lifecycle.reseal(context, { ...record, claims, expires: policy.expiryAt(context.now, record.signedInAt) });
+      } else {
+        // A sign-out racing this update wins: the update of a deleted row reports false.
+        if (!(await database!.update(record.id, claims, context.now))) throw new SessionServerError("unauthenticated", "the session ended");
+        record = { ...record, claims, refreshedAt: context.now };
+      }
+      return toSession(config, toToken(record), { trigger: "update", newSession: data });
+    },
+
+    async signIn(context, user) {
+      const userId = String(user.id);
+      const id = crypto.randomUUID();
+      const initial: SessionRecord = {
+        id,
+        tokenId: id,
+        userId,
+        claims: userClaims(claimsOf(user)),
+        signedInAt: context.now,
+        refreshedAt: context.now,
+        expires: policy.expiryAt(context.now, context.now),
+        // Only JWTs carry it; a database session is ended by deleting its row.
+        generation: config.strategy === "jwt" ? await revocations.generationOf(context.now, userId) : 0,
+      };
+      const shaped = await shapeToken(config, toToken(initial), { user, trigger: "signIn" });
+      if (!shaped.token) return false;
+      const claims = userClaims(shaped.token);
+      assertStorable(config, claims);
+      // The session the request came with ends (whoever it belonged to), and its id is never adopted.
+      await lifecycle.endIncoming(context);
+      await lifecycle.start(context, { ...initial, claims });
+      return true;
+    },
+
+    async signOut(context) {
+      let recorded = true;
+      try {
+        await lifecycle.endIncoming(context);
+      } catch (error) {
+        if (!(error instanceof SessionServerError && error.code === "store_unavailable")) throw error;
+        // The browser is signed out whatever the store says; a copy of its cookie may still work until the store is back.
+        recorded = false;
+        config.logger.error("revocation_not_recorded", { path: context.url.pathname, message: error.message, cause: error.cause });
+      }
+      clearSessionCookie(config, context);
+      return { recorded };
+    },
+
+    async list(context) {
+      const { record } = await mustLoad(context, "list sessions");
+      if (config.strategy === "jwt") {
+        // A JWT session is stored nowhere: the only one the server can show is the current one.
+        return [
+          {
+            id: record.id,
+            createdAt: iso(record.signedInAt),
+            updatedAt: iso(record.refreshedAt),
+            expires: iso(record.expires),
+            userAgent: null,
+            current: true,
+          },
+        ];
+      }
+      return (await database!.list(record.userId!, context.now)).map((row) => ({
+        id: row.id,
+        createdAt: iso(row.createdAt),
+        updatedAt: iso(row.updatedAt),
+        expires: iso(row.expires),
+        userAgent: row.userAgent,
+        current: row.id === record.id,
+      }));
+    },
+
+    async revoke(context, target) {
+      if (!revocations.enabled) throw new SessionServerError("store_required", "revoking JWT sessions needs a `store` for the deny-list");
+      const loaded = await mustLoad(context, "revoke sessions");
+      const { record } = loaded;
+      if ("all" in target) {
+        if (record.userId === undefined) throw new SessionServerError("session_not_found", "this session has no user to sign out everywhere");
+        await revocations.endUser(context.now, record.userId);
+        clearSessionCookie(config, context);
+        return;
+      }
+      // Only the user's own sessions; anything else looks like a session that does not exist.
+      const victim = !SESSION_ID.test(target.id)
+        ? null
+        : target.id === record.id
+          ? record
+          : config.strategy === "database"
+            ? await database!.get(target.id, context.now)
+            : null;
+      if (!victim || victim.userId !== record.userId) throw new SessionServerError("session_not_found", "no such session");
+      await lifecycle.end(context, { record: victim, carrier: victim === record ? loaded.carrier : "database" });
+      if (victim === record) clearSessionCookie(config, context);
+    },
+  };
+}
