@@ -47,7 +47,7 @@ describe("the fast path and jose agree on every claim boundary", () => {
         expect(a.ok).toBe(b.ok);
         if (!a.ok && !b.ok) expect(a.reason).toBe(b.reason);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.SESSIONPULSE_PROPERTY_RUNS ?? 300) },
     );
   });
 });
