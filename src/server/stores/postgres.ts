@@ -1,5 +1,7 @@
 import type { Store } from "./store.js";
 import { StoreInputError } from "./input-error.js";
+import { lazy } from "./lazy.js";
+import { bind, POSTGRES, PRUNE_BATCH, sessionStatements } from "./sql.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
 
 const millis = (value: number) => integerMillis(value, "postgresStore");
@@ -91,9 +93,6 @@ function isInputError(error: unknown): boolean {
   return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }
 
-/** Prune deletes in batches so no statement runs long or holds many row locks. */
-const PRUNE_BATCH = 5000;
-
 /**
  * Sessions and the JWT deny-list in PostgreSQL, through the optional peer
  * `pg`. Tables are created on first use; two servers starting at once
@@ -125,14 +124,11 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
 
   const sessions = `"${prefix}sessions"`;
   const revoked = `"${prefix}revoked_tokens"`;
-  const columns = "id, user_id, data, created_at, updated_at, expires, user_agent";
+
+  const sql = sessionStatements(sessions, revoked, POSTGRES);
 
   let pool: PgPoolLike | undefined = options.pool;
   let creating: Promise<PgPoolLike> | undefined;
-  let migrated: Promise<void> | undefined;
-  /** The pool once its tables exist: queries then skip two awaits per call. */
-  let live: PgPoolLike | undefined;
-  let closed = false;
 
   async function createPool(): Promise<PgPoolLike> {
     const { Pool } = await loadPg();
@@ -216,117 +212,66 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
     }
   }
 
-  /** The pool, once the tables exist. A failed migration is forgotten, so the next call tries again. */
-  async function ready(): Promise<PgPoolLike> {
-    if (closed) throw new Error("postgresStore is closed");
+  /** The pool, once the tables exist. A failed migration is forgotten, so the next call tries again (on the same pool). */
+  const connection = lazy("postgresStore", async () => {
     const target = await getPool();
-    migrated ??= migrate(target).catch((error: unknown) => {
-      migrated = undefined;
-      throw error;
-    });
-    await migrated;
-    if (!closed) live = target;
+    await migrate(target);
     return target;
-  }
+  });
 
-  async function query(text: string, values: unknown[]): Promise<PgQueryResult> {
-    const target = live ?? (await ready());
+  async function query(name: keyof typeof sql, values: Record<string, unknown>): Promise<PgQueryResult> {
+    const target = connection.current ?? (await connection.ready());
+    const statement = sql[name];
     // `pool.query` checks a connection out and back in (destroying it on error), so nothing leaks.
-    return target.query({ text, values, query_timeout: queryTimeoutMs }).catch((error: unknown) => {
+    return target.query({ text: statement.text, values: bind(statement, values), query_timeout: queryTimeoutMs }).catch((error: unknown) => {
       throw isInputError(error) ? new StoreInputError("PostgreSQL refused a value", { cause: error }) : error;
     });
   }
 
   return {
     async create(session) {
-      await query(
-        `INSERT INTO ${sessions} (${columns}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, data = EXCLUDED.data, created_at = EXCLUDED.created_at,
-           updated_at = EXCLUDED.updated_at, expires = EXCLUDED.expires, user_agent = EXCLUDED.user_agent`,
-        sessionValues(session, millis),
-      );
+      await query("insert", sessionValues(session, millis));
     },
     async get(id, now) {
-      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE id = $1`, [id]);
-      const row = rows[0] as SessionRow | undefined;
+      const row = (await query("select", { id })).rows[0] as SessionRow | undefined;
       if (!row) return null;
       if (Number(row.expires) <= now) {
-        // Conditional, so it cannot remove a row that a concurrent write just made live again.
-        await query(`DELETE FROM ${sessions} WHERE id = $1 AND expires <= $2`, [id, millis(now)]);
+        await query("deleteExpired", { id, now: millis(now) });
         return null;
       }
       return rowToSession(row);
     },
     async touch(id, expires, now, ifExpiresAtMost) {
-      // Concurrent touches queue on the row lock; under READ COMMITTED each
-      // waiter re-checks this WHERE against the row the first one wrote, finds
-      // `expires` past the threshold and updates nothing. Exactly one writes.
-      const result = await query(`UPDATE ${sessions} SET expires = $2, updated_at = $3 WHERE id = $1 AND expires <= $4 AND expires > $3`, [
-        id,
-        millis(expires),
-        millis(now),
-        millis(ifExpiresAtMost),
-      ]);
-      return result.rowCount === 1;
+      return (await query("touch", { id, expires: millis(expires), now: millis(now), ifExpiresAtMost: millis(ifExpiresAtMost) })).rowCount === 1;
     },
     async update(id, data, now) {
-      // An UPDATE, never an upsert: a session deleted meanwhile stays deleted.
-      const result = await query(`UPDATE ${sessions} SET data = $2::jsonb, updated_at = $3 WHERE id = $1 AND expires > $3`, [
-        id,
-        JSON.stringify(data),
-        millis(now),
-      ]);
-      return result.rowCount === 1;
+      return (await query("update", { id, data: JSON.stringify(data), now: millis(now) })).rowCount === 1;
     },
     async delete(id) {
-      await query(`DELETE FROM ${sessions} WHERE id = $1`, [id]);
+      await query("delete", { id });
     },
     async deleteByUser(userId) {
-      return (await query(`DELETE FROM ${sessions} WHERE user_id = $1`, [userId])).rowCount ?? 0;
+      return (await query("deleteByUser", { userId })).rowCount ?? 0;
     },
     async listByUser(userId, now) {
-      const { rows } = await query(`SELECT ${columns} FROM ${sessions} WHERE user_id = $1 AND expires > $2 ORDER BY created_at, id`, [userId, millis(now)]);
-      return (rows as SessionRow[]).map(rowToSession);
+      return ((await query("listByUser", { userId, now: millis(now) })).rows as SessionRow[]).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
-      // A revocation is never shortened: the entry keeps the later expiry.
-      await query(
-        `INSERT INTO ${revoked} AS r (key, expires, revoked_at) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET expires = GREATEST(r.expires, EXCLUDED.expires), revoked_at = EXCLUDED.revoked_at`,
-        [key, millis(expires), millis(revokedAt)],
-      );
-    },
-    async advanceGeneration(key, expires, floor) {
-      // Concurrent upserts of one key queue on its row lock, and each re-reads the row the one before
-      // wrote: every caller gets its own value. An entry expired by the caller's time restarts at the floor.
-      const { rows } = await query(
-        `INSERT INTO ${revoked} AS r (key, expires, revoked_at) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET
-           revoked_at = CASE WHEN r.expires > $3 THEN GREATEST(r.revoked_at + 1, $3) ELSE $3 END,
-           expires = CASE WHEN r.expires > $3 THEN GREATEST(r.expires, EXCLUDED.expires) ELSE EXCLUDED.expires END
-         RETURNING revoked_at`,
-        [key, millis(expires), millis(floor)],
-      );
-      return Number((rows[0] as { revoked_at: string | number }).revoked_at);
+      await query("revoke", { key, expires: millis(expires), revokedAt: millis(revokedAt) });
     },
     async revokedAt(key, now) {
-      const { rows } = await query(`SELECT revoked_at FROM ${revoked} WHERE key = $1 AND expires > $2`, [key, millis(now)]);
-      const row = rows[0] as { revoked_at: string | number } | undefined;
+      const row = (await query("revokedAt", { key, now: millis(now) })).rows[0] as { revoked_at: string | number } | undefined;
       return row ? Number(row.revoked_at) : null;
+    },
+    async advanceGeneration(key, expires, floor) {
+      const { rows } = await query("advanceGeneration", { key, expires: millis(expires), floor: millis(floor) });
+      return Number((rows[0] as { revoked_at: string | number }).revoked_at);
     },
     async prune(now) {
       let total = 0;
-      for (const [table, key] of [
-        [sessions, "id"],
-        [revoked, "key"],
-      ] as const) {
+      for (const name of ["pruneSessions", "pruneRevoked"] as const) {
         for (;;) {
-          // The outer `expires <= $1` is re-checked on rows a concurrent touch changed meanwhile, so a revived session stays.
-          const result = await query(
-            `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires <= $1 LIMIT ${PRUNE_BATCH}) AND expires <= $1`,
-            [millis(now)],
-          );
-          const deleted = result.rowCount ?? 0;
+          const deleted = (await query(name, { now: millis(now) })).rowCount ?? 0;
           total += deleted;
           if (deleted < PRUNE_BATCH) break;
         }
@@ -334,10 +279,7 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       return total;
     },
     async close() {
-      if (closed) return;
-      closed = true;
-      live = undefined;
-      await migrated?.catch(() => undefined);
+      await connection.close();
       if (!ownsPool) return;
       const created = pool ?? (await creating?.catch(() => undefined));
       pool = undefined;

@@ -1,4 +1,5 @@
 import type { Store, StoredSession } from "./store.js";
+import { lazy } from "./lazy.js";
 import { importOptional, integerMillis } from "./sql-support.js";
 
 /** An ioredis client (`Redis`): the store sends raw commands through `call`. */
@@ -328,12 +329,12 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
   const userPrefix = `${prefix}user:`;
   const denyPrefix = `${prefix}deny:`;
 
-  let send: Send | undefined = options.client ? commandsOf(options.client) : undefined;
-  let own: OwnIORedis | undefined;
-  let opening: Promise<Send> | undefined;
-  let closed = false;
+  /** A borrowed client is checked now (a wrong one is a TypeError at start-up) and used as it is. */
+  const borrowed = options.client ? commandsOf(options.client) : undefined;
 
-  async function open(): Promise<Send> {
+  /** The store's own ioredis client, made on first use. */
+  async function open(): Promise<{ send: Send; client?: OwnIORedis }> {
+    if (borrowed) return { send: borrowed };
     const Redis = await loadIORedis();
     const client = new Redis(options.url!, {
       connectTimeout: connectTimeoutMs,
@@ -354,26 +355,17 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
     // Connection errors surface as rejected commands; without a listener
     // ioredis would also print each reconnection failure.
     client.on("error", () => undefined);
-    own = client;
-    return commandsOf(client);
+    return { send: commandsOf(client), client };
   }
 
-  function commands(): Promise<Send> {
-    if (closed) return Promise.reject(new Error("redisStore is closed"));
-    if (send) return Promise.resolve(send);
-    opening ??= open().then(
-      (opened) => {
-        // Closed while opening: `close` quits the client; nothing may send on it.
-        if (!closed) send = opened;
-        return opened;
-      },
-      (error: unknown) => {
-        opening = undefined;
-        throw error;
-      },
-    );
-    return opening;
-  }
+  const connection = lazy("redisStore", open, async ({ client }) => {
+    // A borrowed client is the app's: it is never quit here.
+    if (!client) return;
+    if (client.status !== "ready") return client.disconnect();
+    // QUIT lets replies in flight arrive; if Redis is away, just drop the connection.
+    await client.quit().catch(() => client.disconnect());
+  });
+  const commands = async () => (connection.current ?? (await connection.ready())).send;
 
   /**
    * With `revocationReplicas`, waits until that many replicas have the write
@@ -406,7 +398,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
 
   return {
     async create(session) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       const from = Math.max(session.createdAt, session.updatedAt);
       await CREATE.run(
         run,
@@ -425,7 +417,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       );
     },
     async get(id, now) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       const fields = (await run(["HMGET", sessionPrefix + id, "u", "d", "c", "m", "e", "a"])) as (string | null)[];
       const [u, ...rest] = fields;
       if (u === null || u === undefined) return null;
@@ -434,46 +426,46 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       return session.expires <= now ? null : session;
     },
     async touch(id, expires, now, ifExpiresAtMost) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       return (await TOUCH.run(run, [sessionPrefix + id], [ms(expires), ms(now), ms(ifExpiresAtMost), ttl(expires, now), userPrefix, id])) === 1;
     },
     async update(id, data, now) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       return (await UPDATE.run(run, [sessionPrefix + id], [JSON.stringify(data), ms(now)])) === 1;
     },
     async delete(id) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       await DELETE.run(run, [sessionPrefix + id], [userPrefix, id]);
     },
     async deleteByUser(userId) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       return Number(await DELETE_BY_USER.run(run, [userPrefix + userId], [sessionPrefix, userId]));
     },
     async listByUser(userId, now) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       const rows = (await LIST_BY_USER.run(run, [userPrefix + userId], [sessionPrefix, ms(now), userId])) as unknown[][];
       return rows.map(([id, ...fields]) => toSession(String(id), userId, fields));
     },
     async revokeToken(key, expires, revokedAt) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       await REVOKE.run(run, [denyPrefix + key], [ms(revokedAt), ms(expires), ms(revokedAt), String(grace)]);
       await replicated(run);
     },
     async advanceGeneration(key, expires, floor) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       const generation = Number(await ADVANCE_GENERATION.run(run, [denyPrefix + key], [ms(expires), ms(floor), String(grace)]));
       await replicated(run);
       return generation;
     },
     async revokedAt(key, now) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       const value = (await run(["GET", denyPrefix + key])) as string | null;
       const match = value === null ? null : /^(-?\d+):(-?\d+)$/.exec(value);
       if (!match || Number(match[2]) <= now) return null;
       return Number(match[1]);
     },
     async prune(now) {
-      const run = send ?? (await commands());
+      const run = connection.current?.send ?? (await commands());
       // One pass over this store's keys, a page at a time, so Redis never
       // blocks on a long script. Redis's own expiry does most of the work;
       // this removes what lives on within the grace period and stale index entries.
@@ -493,17 +485,6 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       } while (cursor !== "0");
       return count;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      send = undefined;
-      await opening?.catch(() => undefined);
-      const client = own;
-      own = undefined;
-      if (!ownsClient || !client) return;
-      if (client.status !== "ready") return client.disconnect();
-      // QUIT lets replies in flight arrive; if Redis is away, just drop the connection.
-      await client.quit().catch(() => client.disconnect());
-    },
+    close: () => connection.close(),
   };
 }

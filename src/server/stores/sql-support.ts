@@ -44,15 +44,15 @@ export function integerMillis(value: number, store: string): number {
   return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(value)));
 }
 
-/** A session's column values in table order (`id, user_id, data, created_at, updated_at, expires, user_agent`), for inserts. */
-export function sessionValues(session: StoredSession, millis: (value: number) => number): [string, string, string, number, number, number, string | null] {
-  return [
-    session.id,
-    session.userId,
-    JSON.stringify(session.data),
-    millis(session.createdAt),
-    millis(session.updatedAt),
-    millis(session.expires),
-    session.userAgent,
-  ];
+/** A session's column values, named as the insert statement (sql.ts) binds them. */
+export function sessionValues(session: StoredSession, millis: (value: number) => number): Record<string, string | number | null> {
+  return {
+    id: session.id,
+    userId: session.userId,
+    data: JSON.stringify(session.data),
+    createdAt: millis(session.createdAt),
+    updatedAt: millis(session.updatedAt),
+    expires: millis(session.expires),
+    userAgent: session.userAgent,
+  };
 }

@@ -1,4 +1,6 @@
 import type { Store } from "./store.js";
+import { lazy } from "./lazy.js";
+import { bind, PRUNE_BATCH, sessionStatements, SQLITE } from "./sql.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
 
 const millis = (value: number) => integerMillis(value, "sqliteStore");
@@ -134,8 +136,6 @@ async function openDatabase(path: string, driver: "auto" | "node:sqlite" | "bett
   return new BetterSqlite3(path);
 }
 
-const PRUNE_BATCH = 1000;
-
 /**
  * Sessions and the JWT deny-list in SQLite: one file shared by every process
  * on a machine (WAL mode), or `":memory:"` for tests. With `path` it uses
@@ -165,166 +165,126 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
 
   const sessions = `"${prefix}sessions"`;
   const revoked = `"${prefix}revoked_tokens"`;
-  const columns = "id, user_id, data, created_at, updated_at, expires, user_agent";
+  const sql = sessionStatements(sessions, revoked, SQLITE);
 
-  let opening: Promise<Prepared> | undefined;
-  let database: SqliteDatabaseLike | undefined;
-  /** Set once open: the calls skip an `await` per request. */
-  let statements: Prepared | undefined;
-  let closed = false;
-
-  type Prepared = ReturnType<typeof prepare>;
-
-  function prepare(db: SqliteDatabaseLike) {
-    return {
-      insert: db.prepare(
-        `INSERT INTO ${sessions} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, created_at = excluded.created_at,
-           updated_at = excluded.updated_at, expires = excluded.expires, user_agent = excluded.user_agent`,
-      ),
-      select: db.prepare(`SELECT ${columns} FROM ${sessions} WHERE id = ?`),
-      deleteExpired: db.prepare(`DELETE FROM ${sessions} WHERE id = ? AND expires <= ?`),
-      // The whole race lives in this WHERE: the first of many concurrent touches
-      // moves `expires` past the threshold and every later one matches no row.
-      touch: db.prepare(`UPDATE ${sessions} SET expires = ?, updated_at = ? WHERE id = ? AND expires <= ? AND expires > ?`),
-      // Conditional on the row being there and live: a racing delete wins, never an upsert.
-      update: db.prepare(`UPDATE ${sessions} SET data = ?, updated_at = ? WHERE id = ? AND expires > ?`),
-      delete: db.prepare(`DELETE FROM ${sessions} WHERE id = ?`),
-      deleteByUser: db.prepare(`DELETE FROM ${sessions} WHERE user_id = ?`),
-      listByUser: db.prepare(`SELECT ${columns} FROM ${sessions} WHERE user_id = ? AND expires > ? ORDER BY created_at, id`),
-      // A revocation is never shortened: the entry keeps the later expiry.
-      revoke: db.prepare(
-        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires = MAX(expires, excluded.expires), revoked_at = excluded.revoked_at`,
-      ),
-      // One statement, so concurrent calls (and other processes) each get their own value. An entry
-      // that has expired by the caller's time starts again from the floor.
-      advanceGeneration: db.prepare(
-        `INSERT INTO ${revoked} (key, expires, revoked_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET
-           revoked_at = CASE WHEN expires > ? THEN MAX(revoked_at + 1, ?) ELSE ? END,
-           expires = CASE WHEN expires > ? THEN MAX(expires, excluded.expires) ELSE excluded.expires END
-         RETURNING revoked_at`,
-      ),
-      revokedAt: db.prepare(`SELECT revoked_at FROM ${revoked} WHERE key = ? AND expires > ?`),
-      // In batches: the drivers are synchronous, so one huge DELETE would hold the
-      // event loop and the file's write lock for its whole run.
-      pruneSessions: db.prepare(`DELETE FROM ${sessions} WHERE id IN (SELECT id FROM ${sessions} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`),
-      pruneRevoked: db.prepare(`DELETE FROM ${revoked} WHERE key IN (SELECT key FROM ${revoked} WHERE expires <= ? LIMIT ${PRUNE_BATCH}) AND expires <= ?`),
-    };
+  /** An open database with every statement prepared once. */
+  interface Prepared {
+    db: SqliteDatabaseLike;
+    statements: Record<keyof typeof sql, SqliteStatementLike>;
   }
 
-  async function open(): Promise<Prepared> {
-    const db = options.database ?? (await openDatabase(options.path, options.driver));
+  function createSchema(db: SqliteDatabaseLike) {
+    // One transaction, taken as a writer at once, so two processes creating the schema cannot interleave.
+    db.exec("BEGIN IMMEDIATE");
     try {
-      if (ownsDatabase) {
-        // A busy timeout first, so even the schema statements wait for another process's lock.
-        db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-        // WAL lets readers run while one process writes; an in-memory database answers "memory" and stays as it is.
-        // `synchronous` stays FULL: a revocation must survive a power cut.
-        if (options.path !== ":memory:" && options.path !== "") db.exec("PRAGMA journal_mode = WAL");
-      }
-      // One transaction, taken as a writer at once, so two processes creating the schema cannot interleave.
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        db.exec(`CREATE TABLE IF NOT EXISTS ${sessions} (
-          id TEXT NOT NULL PRIMARY KEY,
-          user_id TEXT NOT NULL,
-          data TEXT NOT NULL,
-          created_at INTEGER NOT NULL,
-          updated_at INTEGER NOT NULL,
-          expires INTEGER NOT NULL,
-          user_agent TEXT
-        );
-        CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id" ON ${sessions} (user_id, created_at);
-        CREATE INDEX IF NOT EXISTS "${prefix}sessions_expires" ON ${sessions} (expires);
-        CREATE TABLE IF NOT EXISTS ${revoked} (
-          key TEXT NOT NULL PRIMARY KEY,
-          expires INTEGER NOT NULL,
-          revoked_at INTEGER NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires" ON ${revoked} (expires);`);
-        db.exec("COMMIT");
-      } catch (error) {
-        db.exec("ROLLBACK");
-        throw error;
-      }
-      const prepared = prepare(db);
-      database = db;
-      if (!closed) statements = prepared;
-      return prepared;
+      db.exec(`CREATE TABLE IF NOT EXISTS ${sessions} (
+        id TEXT NOT NULL PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        user_agent TEXT
+      );
+      CREATE INDEX IF NOT EXISTS "${prefix}sessions_user_id" ON ${sessions} (user_id, created_at);
+      CREATE INDEX IF NOT EXISTS "${prefix}sessions_expires" ON ${sessions} (expires);
+      CREATE TABLE IF NOT EXISTS ${revoked} (
+        key TEXT NOT NULL PRIMARY KEY,
+        expires INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires" ON ${revoked} (expires);`);
+      db.exec("COMMIT");
     } catch (error) {
-      if (ownsDatabase) db.close();
+      db.exec("ROLLBACK");
       throw error;
     }
   }
 
-  function ready(): Promise<Prepared> {
-    if (closed) return Promise.reject(new Error("sqliteStore is closed"));
-    // A failed open (a locked or unwritable file) is forgotten, so the next call tries again.
-    opening ??= open().catch((error: unknown) => {
-      opening = undefined;
-      throw error;
-    });
-    return opening;
+  const connection = lazy<Prepared>(
+    "sqliteStore",
+    async () => {
+      const db = options.database ?? (await openDatabase(options.path, options.driver));
+      try {
+        if (ownsDatabase) {
+          // A busy timeout first, so even the schema statements wait for another process's lock.
+          db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+          // WAL lets readers run while one process writes; an in-memory database answers "memory" and stays as it is.
+          // `synchronous` stays FULL: a revocation must survive a power cut.
+          if (options.path !== ":memory:" && options.path !== "") db.exec("PRAGMA journal_mode = WAL");
+        }
+        createSchema(db);
+        const statements = Object.fromEntries(Object.entries(sql).map(([name, statement]) => [name, db.prepare(statement.text)]));
+        return { db, statements: statements as Prepared["statements"] };
+      } catch (error) {
+        if (ownsDatabase) db.close();
+        throw error;
+      }
+    },
+    ({ db }) => {
+      if (ownsDatabase) db.close();
+    },
+  );
+
+  /** Runs one statement with named values; both drivers are synchronous, so each runs to completion here. */
+  async function statement(name: keyof typeof sql) {
+    const { statements } = connection.current ?? (await connection.ready());
+    const prepared = statements[name];
+    const compiled = sql[name];
+    const args = (values: Record<string, SqliteValue>) => bind(compiled, values) as SqliteValue[];
+    return {
+      run: (values: Record<string, SqliteValue>) => Number(prepared.run(...args(values)).changes),
+      get: <T>(values: Record<string, SqliteValue>) => prepared.get(...args(values)) as T | undefined,
+      all: <T>(values: Record<string, SqliteValue>) => prepared.all(...args(values)) as T[],
+    };
   }
 
   return {
     async create(session) {
-      const q = statements ?? (await ready());
-      q.insert.run(...sessionValues(session, millis));
+      (await statement("insert")).run(sessionValues(session, millis));
     },
     async get(id, now) {
-      const q = statements ?? (await ready());
-      const row = q.select.get(id) as SessionRow | undefined;
+      const row = (await statement("select")).get<SessionRow>({ id });
       if (!row) return null;
       if (Number(row.expires) <= now) {
-        q.deleteExpired.run(id, millis(now));
+        (await statement("deleteExpired")).run({ id, now: millis(now) });
         return null;
       }
       return rowToSession(row);
     },
     async touch(id, expires, now, ifExpiresAtMost) {
-      const q = statements ?? (await ready());
-      return Number(q.touch.run(millis(expires), millis(now), id, millis(ifExpiresAtMost), millis(now)).changes) === 1;
+      return (await statement("touch")).run({ id, expires: millis(expires), now: millis(now), ifExpiresAtMost: millis(ifExpiresAtMost) }) === 1;
     },
     async update(id, data, now) {
-      const q = statements ?? (await ready());
-      return Number(q.update.run(JSON.stringify(data), millis(now), id, millis(now)).changes) === 1;
+      return (await statement("update")).run({ id, data: JSON.stringify(data), now: millis(now) }) === 1;
     },
     async delete(id) {
-      const q = statements ?? (await ready());
-      q.delete.run(id);
+      (await statement("delete")).run({ id });
     },
     async deleteByUser(userId) {
-      const q = statements ?? (await ready());
-      return Number(q.deleteByUser.run(userId).changes);
+      return (await statement("deleteByUser")).run({ userId });
     },
     async listByUser(userId, now) {
-      const q = statements ?? (await ready());
-      return (q.listByUser.all(userId, millis(now)) as SessionRow[]).map(rowToSession);
+      return (await statement("listByUser")).all<SessionRow>({ userId, now: millis(now) }).map(rowToSession);
     },
     async revokeToken(key, expires, revokedAt) {
-      const q = statements ?? (await ready());
-      q.revoke.run(key, millis(expires), millis(revokedAt));
+      (await statement("revoke")).run({ key, expires: millis(expires), revokedAt: millis(revokedAt) });
     },
     async revokedAt(key, now) {
-      const q = statements ?? (await ready());
-      const row = q.revokedAt.get(key, millis(now)) as { revoked_at: number } | undefined;
+      const row = (await statement("revokedAt")).get<{ revoked_at: number | bigint }>({ key, now: millis(now) });
       return row ? Number(row.revoked_at) : null;
     },
     async advanceGeneration(key, expires, floor) {
-      const q = statements ?? (await ready());
-      const at = millis(floor);
-      const row = q.advanceGeneration.get(key, millis(expires), at, at, at, at, at) as { revoked_at: number | bigint };
-      return Number(row.revoked_at);
+      const row = (await statement("advanceGeneration")).get<{ revoked_at: number | bigint }>({ key, expires: millis(expires), floor: millis(floor) });
+      return Number(row!.revoked_at);
     },
     async prune(now) {
-      const q = statements ?? (await ready());
       let total = 0;
-      for (const statement of [q.pruneSessions, q.pruneRevoked]) {
+      for (const name of ["pruneSessions", "pruneRevoked"] as const) {
         for (;;) {
-          const deleted = Number(statement.run(millis(now), millis(now)).changes);
+          // In batches: the drivers are synchronous, so one huge DELETE would hold the
+          // event loop and the file's write lock for its whole run.
+          const deleted = (await statement(name)).run({ now: millis(now) });
           total += deleted;
           if (deleted < PRUNE_BATCH) break;
           // Let requests (and other processes' writes) in between batches.
@@ -333,13 +293,6 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       }
       return total;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      statements = undefined;
-      await opening?.catch(() => undefined);
-      if (ownsDatabase) database?.close();
-      database = undefined;
-    },
+    close: () => connection.close(),
   };
 }
