@@ -39,7 +39,7 @@ function track(store: Store): Store {
   return store;
 }
 
-export const BACKENDS: readonly Backend[] = [
+const ALL: readonly Backend[] = [
   { name: "memory", open: () => track(memoryStore()) },
   { name: "SQLite", open: () => track(sqliteStore({ path: ":memory:" })) },
   {
@@ -53,6 +53,11 @@ export const BACKENDS: readonly Backend[] = [
   },
   { name: "Redis", service: REDIS, open: () => track(redisStore({ url: REDIS.url }, { keyPrefix: `sessionpulse-test:${RUN}:${++opened}:` })) },
 ];
+
+/** The backends to run, all by default; `SESSIONPULSE_BACKENDS=memory,SQLite` picks some (mutation testing does). */
+export const BACKENDS: readonly Backend[] = process.env.SESSIONPULSE_BACKENDS
+  ? ALL.filter((backend) => process.env.SESSIONPULSE_BACKENDS!.split(",").includes(backend.name))
+  : ALL;
 
 /** Skips (or on CI fails) the test when the backend's service is not reachable. */
 export async function ready(backend: Backend, context: Pick<TestContext, "skip">): Promise<void> {
