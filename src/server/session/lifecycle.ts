@@ -132,8 +132,9 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
   }
 
   /**
-   * A database session becomes a JWT with the row's id as its session id (so ending either ends
-   * both). The user's generation is read between two reads of the row: finding the row the second
+   * A database session becomes a JWT whose session id is the session's root id (see idsOf), so
+   * ending either ends both, and racing requests with the same old cookie all get the same session
+   * (the row stays until it expires). The user's generation is read between two reads of the row: finding the row the second
    * time means "sign out everywhere" (which deletes rows before and after moving the generation)
    * had not started, so the generation read is the one it will move past.
    */

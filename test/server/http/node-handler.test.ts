@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { toNodeHandler } from "../../../src/server/index.ts";
 import { CookieJar, createTestHandler } from "../helpers.ts";
+import { callNodeAdapter } from "../node-fakes.ts";
 
 const NAME = "authjs.session-token";
 let server: Server | undefined;
@@ -186,20 +187,8 @@ describe("toNodeHandler accepts only host[:port] in Host", () => {
     return { seen, handler };
   }
 
-  async function call(handler: (request: Request) => Promise<Response>, host: string | undefined, url = "/public/health") {
-    const written: { status?: number; body?: string } = {};
-    const response = {
-      statusCode: 0,
-      setHeader: () => undefined,
-      end(chunk?: Uint8Array | string) {
-        written.status = this.statusCode;
-        written.body = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
-      },
-    };
-    const request = { method: "GET", url, headers: host === undefined ? {} : { host }, async *[Symbol.asyncIterator]() {} };
-    await toNodeHandler(handler)(request, response);
-    return written;
-  }
+  const call = (handler: (request: Request) => Promise<Response>, host: string | undefined) =>
+    callNodeAdapter(handler, { url: "/public/health", headers: host === undefined ? {} : { host } });
 
   it.each([
     "localhost:3000/api/auth/session?",

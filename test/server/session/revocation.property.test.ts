@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createSessionHandler, type SessionHandler } from "../../../src/server/handler.ts";
 import { CLOCK_TOLERANCE } from "../../../src/server/jwt/codec.ts";
 import type { Store } from "../../../src/server/stores/store.ts";
-import { toNodeHandler } from "../../../src/server/http/node-handler.ts";
 import { CookieJar, SECRET, recordingLogger } from "../helpers.ts";
+import { callNodeAdapter } from "../node-fakes.ts";
 import { BACKENDS, ready, type Backend } from "../stores/backends.ts";
 
 /**
@@ -310,17 +310,8 @@ class Smuggle implements Command {
   check = (world: Readonly<World>) => world.jars.length > 0;
   async run(_: World, world: World) {
     const jar = pickJar(world, this.jar);
-    const written: { status?: number; body?: string } = {};
-    const response = {
-      statusCode: 0,
-      setHeader: () => undefined,
-      end(chunk?: Uint8Array | string) {
-        written.status = this.statusCode;
-        written.body = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
-      },
-    };
     const headers = { host: "app.example.com/api/auth/session?", cookie: jar.cookies.header() };
-    await toNodeHandler(world.nodes[this.node]!.handler)({ method: "GET", url: "/public/health", headers, async *[Symbol.asyncIterator]() {} }, response);
+    const written = await callNodeAdapter(world.nodes[this.node]!.handler, { url: "/public/health", headers });
     expect(written.body ?? "", "a path-shaped Host reached the session endpoint").not.toContain('"user"');
   }
   toString = () => `Smuggle(node ${this.node}, jar ${this.jar})`;
@@ -363,8 +354,6 @@ class SignOut implements Command {
   constructor(
     readonly node: number,
     readonly jar: number,
-    /** The node where the attacker then tries every copy at once, if any. */
-    readonly probe: number | null = null,
   ) {}
   check = (world: Readonly<World>) => world.jars.length > 0;
   async run(_: World, world: World) {
@@ -380,9 +369,8 @@ class SignOut implements Command {
     if (!recorded) expect(world.down.value, "sign-out said the revocation failed without an outage").toBe(true);
     if (recorded && jar.session !== null) world.sessions[jar.session]!.ended = true;
     jar.session = null;
-    if (this.probe !== null) await new ReadAll(this.probe).run(world, world);
   }
-  toString = () => `SignOut(node ${this.node}, jar ${this.jar}${this.probe === null ? "" : `, then ReadAll(node ${this.probe})`})`;
+  toString = () => `SignOut(node ${this.node}, jar ${this.jar})`;
 }
 
 class Revoke implements Command {
@@ -390,8 +378,6 @@ class Revoke implements Command {
     readonly node: number,
     readonly jar: number,
     readonly all: boolean,
-    /** The node where the attacker then tries every copy at once, if any. */
-    readonly probe: number | null = null,
   ) {}
   check = (world: Readonly<World>) => world.jars.length > 0;
   async run(_: World, world: World) {
@@ -420,24 +406,36 @@ class Revoke implements Command {
       expect.fail("a jar without a session revoked");
     }
     settle(jar);
-    if (this.probe !== null) await new ReadAll(this.probe).run(world, world);
   }
-  toString = () => `Revoke(node ${this.node}, jar ${this.jar}, ${this.all ? "all" : "one"}${this.probe === null ? "" : `, then ReadAll(node ${this.probe})`})`;
+  toString = () => `Revoke(node ${this.node}, jar ${this.jar}, ${this.all ? "all" : "one"})`;
 }
 
-/** Time jumps; the attacker then tries every copy at once, right at the boundary the jump landed on. */
 class Advance implements Command {
-  constructor(
-    readonly seconds: number,
-    readonly probe: number | null,
-  ) {}
+  constructor(readonly seconds: number) {}
   check = () => true;
-  async run(model: World, world: World) {
+  async run(_: World, world: World) {
     world.truth += this.seconds * 1000;
-    if (this.probe !== null && world.jars.length > 0) await new ReadAll(this.probe).run(model, world);
   }
-  toString = () => `Advance(${this.seconds} s${this.probe === null ? "" : `, then ReadAll(node ${this.probe})`})`;
+  toString = () => `Advance(${this.seconds} s)`;
 }
+
+/** A step, then the attacker tries every copy at once: right after a revocation, right at the boundary a time jump landed on. */
+class Probed implements Command {
+  constructor(
+    readonly step: Command,
+    readonly node: number,
+  ) {}
+  check = (world: Readonly<World>) => this.step.check(world);
+  async run(model: World, world: World) {
+    await this.step.run(model, world);
+    if (world.jars.length > 0) await new ReadAll(this.node).run(model, world);
+  }
+  toString = () => `${String(this.step)}, then ReadAll(node ${this.node})`;
+}
+
+/** The step, sometimes followed by a probe of every copy. */
+const maybeProbed = (step: fc.Arbitrary<Command>) =>
+  fc.tuple(step, fc.option(nodeIndex, { nil: null })).map(([command, node]) => (node === null ? command : new Probed(command, node)));
 
 class Reconfigure implements Command {
   constructor(readonly change: "rotate" | "switch") {}
@@ -476,13 +474,12 @@ const signIn = fc.tuple(nodeIndex, fc.constantFrom(0, 1), fc.option(jarPick, { n
 const read = fc
   .tuple(nodeIndex, jarPick, fc.constantFrom<Via>("handler", "handler", "folded", "getSession", "headers", "placeholder", "replay"))
   .map(([node, jar, via]) => new Read(node, jar, via));
-const advance = fc
-  .tuple(
-    // Small steps, and jumps that land just before, inside and just past each boundary: updateAge, exp (and its tolerance), maxLifetime.
-    fc.constantFrom(1, 10, 30, UPDATE_AGE + 1, MAX_AGE - UPDATE_AGE, MAX_AGE - 20, MAX_AGE + 1, MAX_AGE + 5, MAX_AGE + 10, MAX_AGE + 60, 2 * 3600, 6 * 3600),
-    fc.option(nodeIndex, { nil: null }),
-  )
-  .map(([seconds, probe]) => new Advance(seconds, probe));
+const advance = maybeProbed(
+  // Small steps, and jumps that land just before, inside and just past each boundary: updateAge, exp (and its tolerance), maxLifetime.
+  fc
+    .constantFrom(1, 10, 30, UPDATE_AGE + 1, MAX_AGE - UPDATE_AGE, MAX_AGE - 20, MAX_AGE + 1, MAX_AGE + 5, MAX_AGE + 10, MAX_AGE + 60, 2 * 3600, 6 * 3600)
+    .map((seconds) => new Advance(seconds)),
+);
 // Repeated entries weigh the draw: sign-ins and reads most, outages seldom (and ended soon).
 const commands = fc.commands(
   [
@@ -496,8 +493,8 @@ const commands = fc.commands(
     fc.tuple(nodeIndex, jarPick).map(([node, jar]) => new Toss(node, jar)),
     fc.tuple(nodeIndex, jarPick).map(([node, jar]) => new Smuggle(node, jar)),
     fc.tuple(nodeIndex, jarPick, fc.constantFrom("plain" as const, "sub" as const, "nul" as const)).map(([node, jar, data]) => new Update(node, jar, data)),
-    fc.tuple(nodeIndex, jarPick, fc.option(nodeIndex, { nil: null })).map(([node, jar, probe]) => new SignOut(node, jar, probe)),
-    fc.tuple(nodeIndex, jarPick, fc.boolean(), fc.option(nodeIndex, { nil: null })).map(([node, jar, all, probe]) => new Revoke(node, jar, all, probe)),
+    maybeProbed(fc.tuple(nodeIndex, jarPick).map(([node, jar]) => new SignOut(node, jar))),
+    maybeProbed(fc.tuple(nodeIndex, jarPick, fc.boolean()).map(([node, jar, all]) => new Revoke(node, jar, all))),
     advance,
     advance,
     advance,
