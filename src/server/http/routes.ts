@@ -102,15 +102,10 @@ const signInWithCredentials: Route = async (deps, context) => {
 
 const signOut: Route = async (deps, context) => {
   const fields = await guardedFields(deps, context);
-  const { recorded } = await deps.sessions.signOut(context);
+  const { error } = await deps.sessions.signOut(context);
   const url = safeRedirect(deps.config, context, fields.callbackUrl ?? fields.redirectTo);
-  // The cookie is cleared either way; when the store could not record the revocation, the answer says so.
-  return formOutcome(
-    context,
-    fields,
-    url,
-    recorded ? {} : { body: { revoked: false, error: "store_unavailable" }, header: ["x-session-revocation", "not-recorded"] },
-  );
+  // The cookie is cleared either way; when the revocation could not be recorded, the answer says so.
+  return formOutcome(context, fields, url, error ? { body: { revoked: false, error }, header: ["x-session-revocation", "not-recorded"] } : {});
 };
 
 const listSessions: Route = async ({ sessions }, context) => jsonResponse(context, await sessions.list(context));

@@ -53,8 +53,10 @@ function plainHeaderKey(encodedHeader: string, keys: readonly DerivedKey[]): Der
 function registeredClaimsRejection(payload: Record<string, unknown>, nowSeconds: number, acceptExpired: boolean): CookieRejection | undefined {
   const { exp, iat, nbf, jti } = payload;
   if (typeof exp !== "number" || typeof iat !== "number" || jti === undefined) return "token_claims";
+  // A malformed `nbf` is refused whatever the time (jose checks its type even with the widest tolerance).
+  if (nbf !== undefined && typeof nbf !== "number") return "token_claims";
   if (acceptExpired) return undefined;
-  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds + CLOCK_TOLERANCE)) return "token_claims";
+  if (nbf !== undefined && nbf > nowSeconds + CLOCK_TOLERANCE) return "token_claims";
   if (exp <= nowSeconds - CLOCK_TOLERANCE) return "token_expired";
   return undefined;
 }

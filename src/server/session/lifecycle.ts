@@ -9,13 +9,14 @@ import type { LifetimePolicy } from "./policy.js";
 import type { SessionRecord } from "./record.js";
 import type { Revocations } from "./revocation.js";
 
-export type Carrier = "jwt" | "database";
+/** The kind of cookie a request came with. */
+type Carrier = "jwt" | "database";
 
 /** A request's session, valid by every rule, and what this request already did about it. */
 export interface LoadedSession {
   record: SessionRecord;
-  /** The kind of cookie the request came with. */
-  carrier: Carrier;
+  /** The session cookie's value as the request sent it (a database session's sliding expiry writes it back). */
+  value: string;
   /** A JWT opened with an older secret's key: the next write re-seals it under the first. */
   staleKey: boolean;
   /** This request converted the session to the configured strategy; its new cookie is queued. */
@@ -38,22 +39,20 @@ export interface Lifecycle {
   readonly revocations: Revocations;
   /**
    * The request's valid session, or null (a bad cookie's removal queued, unless it may be planted).
-   * `"write"` may convert a cookie of the other strategy; `"read"` (for answers that cannot carry
-   * cookies) only reads, whose conversion would be lost with its cookie.
+   * With `write`, a cookie of the other strategy is converted; without (for answers that cannot
+   * carry cookies) the request only reads: a conversion would be lost with its cookie.
    */
-  load(context: RequestContext, mode: "read" | "write"): Promise<LoadedSession | null>;
+  load(context: RequestContext, options: { write: boolean }): Promise<LoadedSession | null>;
   /** JWT: seals the session under the first key with `expires` (never revives an expired one); queues the cookie. */
   reseal(context: RequestContext, record: SessionRecord): Promise<SessionRecord>;
   /** Database: extends the expiry when due, with a conditional write; queues the cookie when this request wrote. */
-  slide(context: RequestContext, record: SessionRecord): Promise<SessionRecord>;
+  slide(context: RequestContext, loaded: LoadedSession): Promise<SessionRecord>;
   /** Stores a new session as the configured strategy and queues its cookie. */
   start(context: RequestContext, record: SessionRecord): Promise<void>;
   /** Ends whatever session the request's cookie carries, valid or not (sign-out, sign-in over it). */
   endIncoming(context: RequestContext): Promise<void>;
-  /** Every id the session is known by, in either strategy: what ending it must name. */
-  idsOf(loaded: Pick<LoadedSession, "record" | "carrier">): string[];
   /** Ends this session everywhere, under all its ids (the request's own cookie is the caller's to clear). */
-  end(context: RequestContext, loaded: Pick<LoadedSession, "record" | "carrier">): Promise<void>;
+  end(context: RequestContext, record: SessionRecord): Promise<void>;
 }
 
 interface Parts {
@@ -78,12 +77,12 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
    * converts to derives from the root, and a row converted back to a JWT
    * gives it the root as `sid`, so these ids reach every cookie of the session.
    */
-  function idsOf({ record, carrier }: Pick<LoadedSession, "record" | "carrier">): string[] {
-    const root = carrier === "jwt" ? record.id : (record.origin ?? record.id);
+  function idsOf(record: SessionRecord): string[] {
+    const root = record.origin ?? record.id;
     return [...new Set([record.id, root, convertedRowId(root)])];
   }
 
-  async function load(context: RequestContext, mode: "read" | "write"): Promise<LoadedSession | null> {
+  async function load(context: RequestContext, { write }: { write: boolean }): Promise<LoadedSession | null> {
     const cookie = readSessionCookie(config, context);
     if (cookie.kind === "absent") return null;
     if (cookie.kind === "rejected") return refuse(context, cookie.reason, cookie.clear);
@@ -93,15 +92,16 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     if (!opened.ok) return refuse(context, opened.reason);
     const { record } = opened;
     if (policy.lifetimeOver(context.now, record.signedInAt)) {
-      if (carrier === "database") await revocations.endSession(context.now, idsOf({ record, carrier }), record.signedInAt);
+      // A row past its lifetime goes; a JWT's copies are all past it too, so nothing needs writing for them.
+      if (carrier === "database") await revocations.endSession(context.now, idsOf(record), record.signedInAt);
       return refuse(context, "session_lifetime_exceeded");
     }
     // A database row is its own revocation check (ending a session deletes its rows); a JWT is checked against the store.
     if (carrier === "jwt" && (await revocations.isRevoked(context.now, [record.id], record.userId, record.generation))) {
       return refuse(context, "session_revoked");
     }
-    const loaded: LoadedSession = { record, carrier, staleKey: "primaryKey" in opened && !opened.primaryKey, converted: false };
-    if (carrier === config.strategy || mode === "read") return loaded;
+    const loaded: LoadedSession = { record, value: cookie.value, staleKey: "primaryKey" in opened && !opened.primaryKey, converted: false };
+    if (carrier === config.strategy || !write) return loaded;
     return carrier === "jwt" ? toDatabase(context, loaded) : toJwt(context, loaded);
   }
 
@@ -128,7 +128,7 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
       config.logger.debug("session_migrated", { from: "jwt" });
     }
     writeSessionCookie(config, context, token, new Date(row.expires));
-    return { record: row, carrier: "database", staleKey: false, converted: true };
+    return { record: row, value: token, staleKey: false, converted: true };
   }
 
   /**
@@ -145,23 +145,24 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     if (!still || (await revocations.isRevoked(context.now, [record.id], record.userId, generation))) return refuse(context, "session_revoked");
     // The JWT takes the session's root id: a row converted from a JWT gives that JWT's sid back.
     const id = record.origin ?? record.id;
-    const converted = await reseal(context, { ...record, id, origin: undefined, generation, expires: policy.expiryAt(context.now, record.signedInAt) });
+    const sealed = await seal(context, { ...record, id, origin: undefined, generation, expires: policy.expiryAt(context.now, record.signedInAt) });
     config.logger.debug("session_migrated", { from: "database" });
-    return { record: converted, carrier: "jwt", staleKey: false, converted: true };
+    return { record: sealed.record, value: sealed.value, staleKey: false, converted: true };
   }
 
-  async function reseal(context: RequestContext, record: SessionRecord): Promise<SessionRecord> {
+  async function seal(context: RequestContext, record: SessionRecord): Promise<{ record: SessionRecord; value: string }> {
     const sealed = await jwt.seal(context, record);
     writeSessionCookie(config, context, sealed.value, new Date(record.expires));
-    return sealed.record;
+    return sealed;
   }
 
-  async function slide(context: RequestContext, record: SessionRecord): Promise<SessionRecord> {
+  const reseal = async (context: RequestContext, record: SessionRecord) => (await seal(context, record)).record;
+
+  async function slide(context: RequestContext, { record, value }: LoadedSession): Promise<SessionRecord> {
     if (!policy.refreshDue(context.now, record)) return record;
     const expires = policy.expiryAt(context.now, record.signedInAt);
     if (!(await database!.touch(record.id, expires, context.now, policy.dueIfExpiresBy(context.now)))) return record;
-    const cookie = readSessionCookie(config, context);
-    if (cookie.kind === "present") writeSessionCookie(config, context, cookie.value, new Date(expires));
+    writeSessionCookie(config, context, value, new Date(expires));
     return { ...record, expires, refreshedAt: context.now };
   }
 
@@ -181,17 +182,17 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
       const id = storeIdOf(cookie.value);
       // The row tells the session's other ids; without it (gone, or no store) its own id is all there is to end.
       const record = database && (await database.get(id, context.now));
-      await revocations.endSession(context.now, record ? idsOf({ record, carrier: "database" }) : [id], record?.signedInAt ?? context.now);
+      await revocations.endSession(context.now, record ? idsOf(record) : [id], record?.signedInAt ?? context.now);
       return;
     }
     // A stale copy (past its exp) still ends the session its other copies keep fresh; a foreign token names none of ours.
     const opened = await jwt.open(context, cookie.value, { acceptExpired: true });
-    if (opened.ok) await revocations.endSession(context.now, idsOf({ record: opened.record, carrier: "jwt" }), opened.record.signedInAt);
+    if (opened.ok) await revocations.endSession(context.now, idsOf(opened.record), opened.record.signedInAt);
   }
 
-  async function end(context: RequestContext, loaded: Pick<LoadedSession, "record" | "carrier">): Promise<void> {
-    await revocations.endSession(context.now, idsOf(loaded), loaded.record.signedInAt);
+  async function end(context: RequestContext, record: SessionRecord): Promise<void> {
+    await revocations.endSession(context.now, idsOf(record), record.signedInAt);
   }
 
-  return { policy, revocations, load, reseal, slide, start, endIncoming, end, idsOf };
+  return { policy, revocations, load, reseal, slide, start, endIncoming, end };
 }

@@ -2,7 +2,7 @@ import type { Session, SessionListing } from "../../shared/session.js";
 import type { ResolvedConfig } from "../config.js";
 import { clearSessionCookie } from "../cookies/session-cookie.js";
 import { createDatabaseFormat } from "../database/format.js";
-import { SessionServerError } from "../errors.js";
+import { SessionServerError, type SessionServerErrorCode } from "../errors.js";
 import type { RequestContext } from "../http/request-context.js";
 import { createJwtFormat } from "../jwt/format.js";
 import type { Store } from "../stores/store.js";
@@ -32,8 +32,11 @@ export interface Sessions {
   update(context: RequestContext, data: unknown): Promise<Session>;
   /** Mints a new session, ending the one the request came with (no fixation). False when the `jwt` callback refused. */
   signIn(context: RequestContext, user: User): Promise<boolean>;
-  /** Ends the request's session and clears its cookie, even when the store cannot record it: `recorded` says whether it could. */
-  signOut(context: RequestContext): Promise<{ recorded: boolean }>;
+  /**
+   * Ends the request's session and clears its cookie, even when the revocation cannot be recorded:
+   * then `error` says why (`store_unavailable`, typically).
+   */
+  signOut(context: RequestContext): Promise<{ error?: SessionServerErrorCode }>;
   /** `GET /sessions`: the signed-in user's sessions. */
   list(context: RequestContext): Promise<SessionListing[]>;
   /** `POST /sessions/revoke`: one of the user's sessions, or all ("sign out everywhere"). */
@@ -51,7 +54,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
   const lifecycle = createLifecycle(config, { policy, revocations, jwt: createJwtFormat(config), database });
 
   async function mustLoad(context: RequestContext, what: string): Promise<LoadedSession> {
-    const loaded = await lifecycle.load(context, "write");
+    const loaded = await lifecycle.load(context, { write: true });
     if (!loaded) throw new SessionServerError("unauthenticated", `sign in to ${what}`);
     return loaded;
   }
@@ -72,17 +75,17 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
 
   return {
     async current(context, { refresh = true } = {}) {
-      const loaded = await lifecycle.load(context, refresh ? "write" : "read");
+      const loaded = await lifecycle.load(context, { write: refresh });
       if (!loaded) return null;
       let { record } = loaded;
       if (config.strategy === "database") {
-        if (refresh && !loaded.converted) record = await lifecycle.slide(context, record);
+        if (refresh && !loaded.converted) record = await lifecycle.slide(context, loaded);
         return toSession(config, toToken(record));
       }
       const shaped = await shapeToken(config, toToken(record), {});
-      if (!shaped.token) {
+      if (!shaped) {
         // The jwt callback ended the session: every copy of it ends too.
-        await lifecycle.end(context, loaded);
+        await lifecycle.end(context, record);
         clearSessionCookie(config, context);
         return null;
       }
@@ -97,8 +100,8 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
       // Inside the clock tolerance a token is still read, but nothing revives it.
       if (context.now >= record.expires) throw new SessionServerError("unauthenticated", "the session has expired");
       const shaped = await shapeToken(config, toToken(record), { trigger: "update", session: data });
-      if (!shaped.token) {
-        await lifecycle.end(context, loaded);
+      if (!shaped) {
+        await lifecycle.end(context, record);
         clearSessionCookie(config, context);
         throw new SessionServerError("unauthenticated", "the jwt callback ended the session");
       }
@@ -129,7 +132,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
         generation: config.strategy === "jwt" ? await revocations.generationOf(context.now, userId) : 0,
       };
       const shaped = await shapeToken(config, toToken(initial), { user, trigger: "signIn" });
-      if (!shaped.token) return false;
+      if (!shaped) return false;
       const claims = userClaims(shaped.token);
       assertStorable(config, claims);
       // The session the request came with ends (whoever it belonged to), and its id is never adopted.
@@ -139,17 +142,17 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
     },
 
     async signOut(context) {
-      let recorded = true;
+      let outcome: { error?: SessionServerErrorCode } = {};
       try {
         await lifecycle.endIncoming(context);
       } catch (error) {
-        if (!(error instanceof SessionServerError && error.code === "store_unavailable")) throw error;
-        // The browser is signed out whatever the store says; a copy of its cookie may still work until the store is back.
-        recorded = false;
-        config.logger.error("revocation_not_recorded", { path: context.url.pathname, message: error.message, cause: error.cause });
+        // The browser is signed out whatever went wrong; a copy of its cookie may still work until the store records it.
+        const known = error instanceof SessionServerError ? error : undefined;
+        outcome = { error: known?.code ?? "internal_error" };
+        config.logger.error("revocation_not_recorded", { path: context.url.pathname, error: outcome.error, cause: known ? known.cause : error });
       }
       clearSessionCookie(config, context);
-      return { recorded };
+      return outcome;
     },
 
     async list(context) {
@@ -179,8 +182,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
 
     async revoke(context, target) {
       if (!revocations.enabled) throw new SessionServerError("store_required", "revoking JWT sessions needs a `store` for the deny-list");
-      const loaded = await mustLoad(context, "revoke sessions");
-      const { record } = loaded;
+      const { record } = await mustLoad(context, "revoke sessions");
       if ("all" in target) {
         if (record.userId === undefined) throw new SessionServerError("session_not_found", "this session has no user to sign out everywhere");
         await revocations.endUser(context.now, record.userId);
@@ -196,7 +198,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
             ? await database!.get(target.id, context.now)
             : null;
       if (!victim || victim.userId !== record.userId) throw new SessionServerError("session_not_found", "no such session");
-      await lifecycle.end(context, { record: victim, carrier: victim === record ? loaded.carrier : "database" });
+      await lifecycle.end(context, victim);
       if (victim === record) clearSessionCookie(config, context);
     },
   };

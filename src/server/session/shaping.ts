@@ -27,14 +27,18 @@ async function runCallback<T>(name: string, run: () => T | Promise<T>): Promise<
  * Runs the `jwt` callback, restoring the managed claims (`sub`, `iat`, `exp`,
  * `jti`, `sid`, `auth_time`, `gen`): a callback that merges `update` data into
  * the token cannot change the user or the lifetime. Returns the shaped token
- * (`null`: the callback ended the session) and whether it changed.
+ * and whether it changed, or `null` when the callback ended the session.
  */
-export async function shapeToken(config: ResolvedConfig, token: JWT, params: { user?: User; trigger?: "signIn" | "update"; session?: unknown }) {
+export async function shapeToken(
+  config: ResolvedConfig,
+  token: JWT,
+  params: { user?: User; trigger?: "signIn" | "update"; session?: unknown },
+): Promise<{ token: JWT; changed: boolean } | null> {
   const callback = config.callbacks.jwt;
   if (!callback) return { token, changed: false };
   const before = JSON.stringify(token);
   const result = await runCallback("jwt", () => callback({ token: structuredClone(token), ...params }));
-  if (result === null || typeof result !== "object") return { token: null, changed: true };
+  if (result === null || typeof result !== "object") return null;
   const shaped: Record<string, unknown> = { ...result };
   for (const claim of MANAGED_CLAIMS) {
     if (token[claim] === undefined) delete shaped[claim];

@@ -177,14 +177,15 @@ describe("strategy migration passes the same revocation checks", () => {
   it("a session converted to the other strategy and then signed out stays signed out in both", async () => {
     const { jwt, database } = pair();
     const { jar } = await signIn(jwt.handler);
-    const jwtCopy = copyOf(jar);
+    // Two independent copies: reading one clears its cookie, which must not decide the other's fate.
+    const [forDatabase, forJwt] = [copyOf(jar), copyOf(jar)];
     expect(await read(database.handler, jar)).not.toBeNull(); // converted: the jar now holds a database cookie
     const csrf = await database.handler(get("/csrf", jar));
     jar.apply(csrf);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
     await signOut(database.handler, jar, csrfToken);
-    expect(await read(database.handler, jwtCopy)).toBeNull();
-    expect(await read(jwt.handler, copyOf(jwtCopy))).toBeNull();
+    expect(await read(database.handler, forDatabase)).toBeNull();
+    expect(await read(jwt.handler, forJwt)).toBeNull();
   });
 });
 
