@@ -2,7 +2,7 @@ import type { Session } from "../shared/session.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
 import { SessionServerError } from "./errors.js";
 import { createCsrfTokens } from "./http/csrf.js";
-import { createReadContext, createRequestContext, type RequestContext } from "./http/request-context.js";
+import { createReadContext, createRequestContext, type RequestContext } from "./context.js";
 import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
 import { routes, type RouteDeps } from "./http/routes.js";
 import { createSessions } from "./session/sessions.js";

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from "../config.js";
 import { SessionServerError } from "../errors.js";
-import type { RequestContext } from "./request-context.js";
+import type { RequestContext } from "../context.js";
 
 /**
  * Refuses a state-changing request that a browser sent from another site: an

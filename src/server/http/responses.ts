@@ -1,4 +1,4 @@
-import type { RequestContext } from "./request-context.js";
+import type { RequestContext } from "../context.js";
 
 /** Session answers are per user: no shared cache may keep them. */
 const CACHE_CONTROL = "private, no-store";

@@ -6,7 +6,7 @@ import type { User } from "../types.js";
 import { readFields, type RequestFields } from "./body.js";
 import type { CsrfTokens } from "./csrf.js";
 import { assertSameOrigin, safeRedirect } from "./origin.js";
-import type { RequestContext } from "./request-context.js";
+import type { RequestContext } from "../context.js";
 import { formOutcome, jsonResponse } from "./responses.js";
 
 export interface RouteDeps {

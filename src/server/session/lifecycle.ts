@@ -1,10 +1,10 @@
 import type { ResolvedConfig } from "../config.js";
-import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "../cookies/session-cookie.js";
-import type { DatabaseFormat } from "../database/format.js";
+import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "./session-cookie.js";
+import type { DatabaseFormat } from "./database-format.js";
 import { convertedDatabaseToken, DATABASE_TOKEN, storeIdOf } from "../database/token.js";
 import type { CookieRejection } from "../errors.js";
-import type { RequestContext } from "../http/request-context.js";
-import type { JwtFormat } from "../jwt/format.js";
+import type { RequestContext } from "../context.js";
+import type { JwtFormat } from "./jwt-format.js";
 import type { LifetimePolicy } from "./policy.js";
 import type { SessionRecord } from "./record.js";
 import type { Revocations } from "./revocation.js";

@@ -1,10 +1,10 @@
 import type { Session, SessionListing } from "../../shared/session.js";
 import type { ResolvedConfig } from "../config.js";
-import { clearSessionCookie } from "../cookies/session-cookie.js";
-import { createDatabaseFormat } from "../database/format.js";
+import { clearSessionCookie } from "./session-cookie.js";
+import { createDatabaseFormat } from "./database-format.js";
 import { SessionServerError, type SessionServerErrorCode } from "../errors.js";
-import type { RequestContext } from "../http/request-context.js";
-import { createJwtFormat } from "../jwt/format.js";
+import type { RequestContext } from "../context.js";
+import { createJwtFormat } from "./jwt-format.js";
 import type { Store } from "../stores/store.js";
 import type { User } from "../types.js";
 import { createLifecycle, type LoadedSession } from "./lifecycle.js";

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { CHUNK_SIZE, readChunkedCookie, splitIntoChunks } from "../../../src/server/cookies/chunks.ts";
 import { MAX_COOKIE_HEADER_LENGTH, parseCookieHeader } from "../../../src/server/cookies/header.ts";
 import { cookieNames } from "../../../src/server/cookies/names.ts";
-import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "../../../src/server/cookies/session-cookie.ts";
+import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "../../../src/server/session/session-cookie.ts";
 import { serializeClearedCookie, serializeCookie } from "../../../src/server/cookies/set-cookie.ts";
 import { resolveConfig } from "../../../src/server/config.ts";
 import { SessionServerError } from "../../../src/server/errors.ts";
-import { createRequestContext } from "../../../src/server/http/request-context.ts";
+import { createRequestContext } from "../../../src/server/context.ts";
 import type { SessionHandlerConfig } from "../../../src/server/types.ts";
 import { ORIGIN, SECRET, recordingLogger } from "../helpers.ts";
 

@@ -3,7 +3,7 @@ import { resolveConfig } from "../../../src/server/config.ts";
 import { SessionServerError } from "../../../src/server/errors.ts";
 import { createCsrfTokens } from "../../../src/server/http/csrf.ts";
 import { assertSameOrigin, safeRedirect } from "../../../src/server/http/origin.ts";
-import { createRequestContext } from "../../../src/server/http/request-context.ts";
+import { createRequestContext } from "../../../src/server/context.ts";
 import type { SessionHandlerConfig } from "../../../src/server/types.ts";
 import { ORIGIN, SECRET } from "../helpers.ts";
 

@@ -1,8 +1,8 @@
 import type { ResolvedConfig } from "../config.js";
 import { SessionServerError, type CookieRejection } from "../errors.js";
-import type { RequestContext } from "../http/request-context.js";
-import { ownNames, readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "./chunks.js";
-import { serializeClearedCookie, serializeCookie } from "./set-cookie.js";
+import type { RequestContext } from "../context.js";
+import { ownNames, readChunkedCookie, splitIntoChunks, type ChunkedCookie } from "../cookies/chunks.js";
+import { serializeClearedCookie, serializeCookie } from "../cookies/set-cookie.js";
 
 /**
  * The one place that reads and writes the session cookie: every strategy,

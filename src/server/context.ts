@@ -1,7 +1,7 @@
-import type { ResolvedConfig } from "../config.js";
-import { parseCookieHeader, type CookieJar } from "../cookies/header.js";
-import type { CookieNames } from "../cookies/names.js";
-import { SessionConfigError } from "../errors.js";
+import type { ResolvedConfig } from "./config.js";
+import { parseCookieHeader, type CookieJar } from "./cookies/header.js";
+import type { CookieNames } from "./cookies/names.js";
+import { SessionConfigError } from "./errors.js";
 
 /** What one request needs to know about itself, computed once. */
 export interface RequestContext {

@@ -1,10 +1,10 @@
 import type { ResolvedConfig } from "../config.js";
 import type { CookieRejection } from "../errors.js";
-import type { RequestContext } from "../http/request-context.js";
-import { fromToken, toToken, type SessionRecord } from "../session/record.js";
-import { seconds } from "../session/time.js";
-import { decodeToken, encodeToken, type DecodeOptions } from "./codec.js";
-import { createKeyring } from "./keys.js";
+import type { RequestContext } from "../context.js";
+import { fromToken, toToken, type SessionRecord } from "./record.js";
+import { seconds } from "./time.js";
+import { decodeToken, encodeToken, type DecodeOptions } from "../jwt/codec.js";
+import { createKeyring } from "../jwt/keys.js";
 
 export type OpenedToken =
   | { ok: true; record: SessionRecord; /** False when an older secret's key opened it: re-seal under the first. */ primaryKey: boolean }

@@ -1,8 +1,8 @@
 import type { CookieRejection } from "../errors.js";
-import type { RequestContext } from "../http/request-context.js";
-import { fromRow, type SessionRecord } from "../session/record.js";
+import type { RequestContext } from "../context.js";
+import { fromRow, type SessionRecord } from "./record.js";
 import type { Store, StoredSession } from "../stores/store.js";
-import { newDatabaseToken, storeIdOf } from "./token.js";
+import { newDatabaseToken, storeIdOf } from "../database/token.js";
 
 /** The `User-Agent` a session row records, bounded so a hostile header cannot bloat the store. */
 const userAgentOf = (context: RequestContext) => context.request.headers.get("user-agent")?.slice(0, 512) ?? null;
