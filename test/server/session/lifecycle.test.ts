@@ -200,6 +200,39 @@ describe("conversion, continued", () => {
     expect((await read(jwt.handler, jar)).body).toBeNull();
   });
 
+  it("a session that goes database → JWT → database keeps one row", async () => {
+    const { jwt, database, store } = pair();
+    const { jar } = await signIn(database.handler);
+    await read(jwt.handler, jar);
+    await read(database.handler, jar);
+    expect(await store.listByUser("user-1", Date.UTC(2026, 10, 28, 12))).toHaveLength(1);
+    expect((await read(database.handler, jar)).body).toMatchObject({ user: { id: "user-1" } });
+  });
+
+  it("listing sessions with a JWT at a database server converts it first, so it lists itself as current", async () => {
+    const { jwt, database } = pair();
+    const { jar } = await signIn(jwt.handler);
+    const response = await database.handler(get("/sessions", jar));
+    expect(await response.json()).toEqual([expect.objectContaining({ current: true })]);
+    expect(sessionLines(response)).toHaveLength(1);
+  });
+
+  it("a database session records the User-Agent, cut to 512 characters", async () => {
+    const store = memoryStore();
+    const { auth } = createTestHandler({ store, session: { strategy: "database" } });
+    const jar = new CookieJar();
+    const csrfToken = await csrf(auth.handler, jar);
+    await auth.handler(
+      new Request(`${BASE}/callback/credentials`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie: jar.header(), origin: "http://localhost:3000", "user-agent": "A".repeat(600) },
+        body: JSON.stringify({ password: "correct horse", csrfToken, json: true }),
+      }),
+    );
+    const [row] = await store.listByUser("user-1", Date.UTC(2026, 10, 28, 12));
+    expect(row?.userAgent).toBe("A".repeat(512));
+  });
+
   it("getSession reports the expiry the cookie has: it re-issues nothing, so it extends nothing", async () => {
     const { auth, clock } = createTestHandler({ session });
     const { jar } = await signIn(auth.handler);
@@ -326,10 +359,12 @@ describe("the database strategy's sliding expiry", () => {
 });
 
 describe("updates", () => {
-  it("inside the tolerance past exp an update is refused: nothing revives the session", async () => {
+  it("at or inside the tolerance past exp an update is refused: nothing revives the session", async () => {
     const { auth, clock } = createTestHandler({ session });
     const { jar, csrfToken } = await signIn(auth.handler);
-    clock.advance(3605);
+    clock.advance(3600);
+    expect((await auth.handler(postJson("/session", { csrfToken, data: {} }, jar))).status).toBe(401);
+    clock.advance(5);
     const response = await auth.handler(postJson("/session", { csrfToken, data: {} }, jar));
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: "unauthenticated", message: "the session has expired" });
