@@ -180,7 +180,8 @@ describe("conversion, continued", () => {
   });
 
   it("database → JWT with a jwt callback that changes the token still writes one cookie", async () => {
-    const { jwt, database } = pair({ callbacks: { jwt: ({ token }) => ({ ...token, seen: true }) } });
+    let reads = 0;
+    const { jwt, database } = pair({ callbacks: { jwt: ({ token }) => ({ ...token, reads: ++reads }) } });
     const { jar } = await signIn(database.handler);
     const { response } = await read(jwt.handler, jar);
     expect(sessionLines(response)).toHaveLength(1);
@@ -343,6 +344,16 @@ describe("re-issuing", () => {
     const response = await auth.handler(get("/session", jar));
     expect(response.status).toBe(500);
     expect(sessionLines(response)).toEqual([]);
+  });
+});
+
+describe("the database strategy", () => {
+  it("after sign out everywhere, a new sign-in works (rows are their own check: the generation is for JWTs)", async () => {
+    const { auth } = createTestHandler({ store: memoryStore(), session: { strategy: "database" } });
+    const first = await signIn(auth.handler);
+    await auth.handler(postJson("/sessions/revoke", { csrfToken: first.csrfToken, all: true }, first.jar));
+    const again = await signIn(auth.handler, new CookieJar());
+    expect((await read(auth.handler, again.jar)).body).toMatchObject({ user: { id: "user-1" } });
   });
 });
 
