@@ -98,7 +98,16 @@ interface WriteCounts {
   advanceGeneration: number;
 }
 
-const emptyCounts = (): WriteCounts => ({ create: 0, touchCalls: 0, touchWrote: 0, update: 0, delete: 0, deleteByUser: 0, revokeToken: 0, advanceGeneration: 0 });
+const emptyCounts = (): WriteCounts => ({
+  create: 0,
+  touchCalls: 0,
+  touchWrote: 0,
+  update: 0,
+  delete: 0,
+  deleteByUser: 0,
+  revokeToken: 0,
+  advanceGeneration: 0,
+});
 const writesOf = (c: WriteCounts) => c.create + c.touchWrote + c.update + c.delete + c.deleteByUser + c.revokeToken + c.advanceGeneration;
 
 /** The store with its writing calls counted (a touch counts only when it wrote, an update only when it changed a row). */
