@@ -7,6 +7,10 @@ import { newDatabaseToken, storeIdOf } from "../database/token.js";
 /** The `User-Agent` a session row records, bounded so a hostile header cannot bloat the store. */
 const userAgentOf = (context: RequestContext) => context.request.headers.get("user-agent")?.slice(0, 512) ?? null;
 
+/** A row's data: the claims, and for a converted session the JWT session id it continues (ending it ends that one too). */
+const dataOf = (record: Pick<SessionRecord, "origin">, claims: Record<string, unknown>) =>
+  record.origin === undefined ? claims : { ...claims, sid: record.origin };
+
 export type OpenedRow = { ok: true; record: SessionRecord } | { ok: false; reason: CookieRejection };
 
 /**
@@ -23,8 +27,8 @@ export interface DatabaseFormat {
   create(context: RequestContext, record: Omit<SessionRecord, "id" | "tokenId">, token?: string): Promise<{ id: string; token: string }>;
   /** Extends the expiry if it is still at most `ifExpiresBy`: of concurrent calls one writes. */
   touch(id: string, expires: number, now: number, ifExpiresBy: number): Promise<boolean>;
-  /** Replaces the session's data; false when the session ended meanwhile (a racing sign-out wins). */
-  update(id: string, claims: Record<string, unknown>, now: number): Promise<boolean>;
+  /** Replaces the session's data (keeping what it continues); false when the session ended meanwhile (a racing sign-out wins). */
+  update(record: SessionRecord, claims: Record<string, unknown>, now: number): Promise<boolean>;
   list(userId: string, now: number): Promise<StoredSession[]>;
   /** Deletes the row with this id, if there is one. */
   remove(id: string): Promise<void>;
@@ -45,8 +49,7 @@ export function createDatabaseFormat(store: Store): DatabaseFormat {
       await store.create({
         id,
         userId: record.userId!,
-        // A converted session remembers the JWT session id it continues: ending it ends that one too.
-        data: record.origin === undefined ? record.claims : { ...record.claims, sid: record.origin },
+        data: dataOf(record, record.claims),
         createdAt: record.signedInAt,
         updatedAt: context.now,
         expires: record.expires,
@@ -55,7 +58,7 @@ export function createDatabaseFormat(store: Store): DatabaseFormat {
       return { id, token };
     },
     touch: (id, expires, now, ifExpiresBy) => store.touch(id, expires, now, ifExpiresBy),
-    update: (id, claims, now) => store.update(id, claims, now),
+    update: (record, claims, now) => store.update(record.id, dataOf(record, claims), now),
     list: (userId, now) => store.listByUser(userId, now),
     remove: (id) => store.delete(id),
   };

@@ -111,7 +111,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
         record = await lifecycle.reseal(context, { ...record, claims, expires: policy.expiryAt(context.now, record.signedInAt) });
       } else {
         // A sign-out racing this update wins: the update of a deleted row reports false.
-        if (!(await database!.update(record.id, claims, context.now))) throw new SessionServerError("unauthenticated", "the session ended");
+        if (!(await database!.update(record, claims, context.now))) throw new SessionServerError("unauthenticated", "the session ended");
         record = { ...record, claims, refreshedAt: context.now };
       }
       return toSession(config, toToken(record), { trigger: "update", newSession: data });

@@ -147,6 +147,17 @@ describe("conversion between strategies", () => {
     expect((await read(database.handler, copies[1]!)).body).toBeNull();
   });
 
+  it("a converted session keeps what it continues through an update: signing out its database cookie still ends its JWT copies", async () => {
+    const { jwt, database } = pair();
+    const { jar } = await signIn(jwt.handler);
+    const jwtCopy = copyOf(jar);
+    const csrfToken = await csrf(database.handler, jar);
+    jar.apply(await database.handler(postJson("/session", { csrfToken, data: { theme: "dark" } }, jar))); // converts, then updates the row
+    const token = await csrf(jwt.handler, jar);
+    await jwt.handler(postJson("/signout", { csrfToken: token, json: true }, jar));
+    expect((await read(jwt.handler, jwtCopy)).body).toBeNull();
+  });
+
   it("revoking another converted session from the database side ends its JWT copies", async () => {
     const { jwt, database } = pair();
     const laptop = (await signIn(jwt.handler)).jar;

@@ -24,6 +24,7 @@ import { BACKENDS, ready, type Backend } from "../stores/backends.ts";
  *   a clear margin is accepted, and the user id never changes.
  *
  * Runs: SESSIONPULSE_PROPERTY_RUNS (default 200 per store); `npm run test:deep` runs more.
+ * A failure prints its seed: SESSIONPULSE_PROPERTY_SEED=<seed> replays the same sequences.
  */
 
 const RUNS = Number(process.env.SESSIONPULSE_PROPERTY_RUNS ?? 200);
@@ -566,7 +567,8 @@ async function explore(backend: Backend, store: Store, numRuns: number, seed?: n
 describe.each(BACKENDS)("revocation holds on $name (model-based)", (backend) => {
   it(`over ${RUNS} random sequences of two skewed nodes, copies, revocations, switches and outages`, { timeout: 600_000 }, async (context) => {
     await ready(backend, context);
-    const coverage = await explore(backend, backend.open(), RUNS);
+    const replay = process.env.SESSIONPULSE_PROPERTY_SEED;
+    const coverage = await explore(backend, backend.open(), RUNS, replay === undefined ? undefined : Number(replay));
     if (process.env.SESSIONPULSE_PROPERTY_STATS) console.log(backend.name, coverage);
   });
 });
