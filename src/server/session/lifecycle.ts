@@ -77,7 +77,7 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
    * converts to derives from the root, and a row converted back to a JWT
    * gives it the root as `sid`, so these ids reach every cookie of the session.
    */
-  function idsOf(record: SessionRecord): string[] {
+  function idsOf(record: Pick<SessionRecord, "id" | "origin">): string[] {
     const root = record.origin ?? record.id;
     return [...new Set([record.id, root, convertedRowId(root)])];
   }
@@ -126,6 +126,10 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
       // A session that came from the database (its sid is that row's id) and goes back keeps one row: the old one goes.
       await database!.remove(record.id);
       config.logger.debug("session_migrated", { from: "jwt" });
+    } else if (row.expires < record.expires && (await database!.touch(row.id, record.expires, context.now, record.expires))) {
+      // The row was made by an earlier conversion and the JWT has been kept fresh since (as a JWT): the
+      // session must not end sooner for coming back. One conditional write, only when the JWT is the fresher.
+      row = { ...row, expires: record.expires, refreshedAt: context.now };
     }
     writeSessionCookie(config, context, token, new Date(row.expires));
     return { record: row, value: token, staleKey: false, converted: true };
@@ -180,9 +184,10 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     if (cookie.kind !== "present") return;
     if (DATABASE_TOKEN.test(cookie.value)) {
       const id = storeIdOf(cookie.value);
-      // The row tells the session's other ids; without it (gone, or no store) its own id is all there is to end.
+      // The row tells the session's other ids. Without it (converted back to a JWT and on to a new row,
+      // or expired) the id is taken as its own root, which reaches the row a JWT of it converts to.
       const record = database && (await database.get(id, context.now));
-      await revocations.endSession(context.now, record ? idsOf(record) : [id], record?.signedInAt ?? context.now);
+      await revocations.endSession(context.now, idsOf(record ?? { id }), record?.signedInAt ?? context.now);
       return;
     }
     // A stale copy (past its exp) still ends the session its other copies keep fresh; a foreign token names none of ours.

@@ -212,6 +212,29 @@ describe("conversion, continued", () => {
     expect((await read(jwt.handler, jar)).body).toBeNull();
   });
 
+  it("a JWT kept fresh as a JWT, converted back to its earlier row, does not end with that row's older expiry", async () => {
+    const { jwt, database, clock } = pair();
+    const { jar } = await signIn(jwt.handler);
+    await read(database.handler, jar); // JWT → row (expires in 3600 s)
+    clock.advance(3580);
+    await read(jwt.handler, jar); // row → JWT, fresh: 3600 s from now
+    const { body } = await read(database.handler, jar); // JWT → the same row, which must now last as long
+    expect(body?.expires).toBe(new Date(manualClock().now() + (3580 + 3600) * 1000).toISOString());
+    clock.advance(30);
+    expect((await read(database.handler, jar)).body).toMatchObject({ user: { id: "user-1" } });
+  });
+
+  it("signing in over a stale database cookie whose row went back to a JWT and on to a new row ends that new row too", async () => {
+    const { jwt, database, store } = pair();
+    const { jar } = await signIn(database.handler);
+    const stale = copyOf(jar);
+    await read(jwt.handler, jar); // row R → JWT (sid R)
+    await read(database.handler, jar); // JWT → row R' (R goes)
+    await signIn(database.handler, stale); // over the stale cookie of R
+    expect((await read(database.handler, jar)).body).toBeNull();
+    expect(await store.listByUser("user-1", Date.UTC(2026, 10, 28, 12))).toHaveLength(1);
+  });
+
   it("a session that goes database → JWT → database keeps one row", async () => {
     const { jwt, database, store } = pair();
     const { jar } = await signIn(database.handler);
