@@ -11,8 +11,9 @@ export interface User {
 }
 
 /**
- * The decrypted session token. `iat`, `exp`, `jti`, `sid`, `auth_time` and `sit` are
- * managed by the server: a callback may read them, its changes to them are ignored.
+ * The decrypted session token. `sub`, `iat`, `exp`, `jti`, `sid`, `auth_time`, `gen`
+ * (and `sit`, `dbt`) are managed by the server: a callback may read them, its
+ * changes to them are ignored, and `update()` data never reaches them.
  */
 export interface JWT {
   sub?: string;
@@ -29,8 +30,12 @@ export interface JWT {
   sid?: string;
   /** Sign-in time, seconds since epoch; the absolute lifetime counts from here. */
   auth_time?: number;
-  /** Sign-in time in milliseconds: orders a sign-in against "sign out everywhere" within the same second. */
+  /** The user's generation when the session started: "sign out everywhere" ends every token below the store's. */
+  gen?: number;
+  /** Sign-in time in ms, in tokens from before `gen`: read as their generation. */
   sit?: number;
+  /** A session converted from the database strategy: its database cookie, so converting back lands on the same row. */
+  dbt?: string;
   [key: string]: unknown;
 }
 

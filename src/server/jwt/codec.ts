@@ -148,7 +148,7 @@ export async function decodeToken(
  * ahead than another node's clock can be), and the types of our own claims.
  */
 function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
-  const { iat, exp, jti, sid, sit, gen, auth_time: authTime, sub } = payload as Record<string, unknown>;
+  const { iat, exp, jti, sid, sit, gen, dbt, auth_time: authTime, sub } = payload as Record<string, unknown>;
   if (typeof iat !== "number" || iat > nowSeconds + MAX_CLOCK_SKEW) return false;
   // `1e400` parses to Infinity, which passes jose's expiry check but no date can hold.
   if (typeof exp !== "number" || !Number.isFinite(exp) || exp > 1e11) return false;
@@ -157,6 +157,7 @@ function hasValidClaims(payload: JWTPayload, nowSeconds: number): boolean {
   if (authTime !== undefined && (typeof authTime !== "number" || !Number.isFinite(authTime) || authTime > nowSeconds + MAX_CLOCK_SKEW)) return false;
   if (sit !== undefined && (typeof sit !== "number" || !Number.isFinite(sit))) return false;
   if (gen !== undefined && (typeof gen !== "number" || !Number.isFinite(gen))) return false;
+  if (dbt !== undefined && (typeof dbt !== "string" || dbt.length > 64)) return false;
   if (sub !== undefined && typeof sub !== "string") return false;
   return true;
 }

@@ -30,8 +30,6 @@ export interface DatabaseFormat {
   /** Replaces the session's data (keeping what it continues); false when the session ended meanwhile (a racing sign-out wins). */
   update(record: SessionRecord, claims: Record<string, unknown>, now: number): Promise<boolean>;
   list(userId: string, now: number): Promise<StoredSession[]>;
-  /** Deletes the row with this id, if there is one. */
-  remove(id: string): Promise<void>;
 }
 
 export function createDatabaseFormat(store: Store): DatabaseFormat {
@@ -60,6 +58,5 @@ export function createDatabaseFormat(store: Store): DatabaseFormat {
     touch: (id, expires, now, ifExpiresBy) => store.touch(id, expires, now, ifExpiresBy),
     update: (record, claims, now) => store.update(record.id, dataOf(record, claims), now),
     list: (userId, now) => store.listByUser(userId, now),
-    remove: (id) => store.delete(id),
   };
 }

@@ -113,18 +113,20 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
   async function toDatabase(context: RequestContext, loaded: LoadedSession): Promise<LoadedSession | null> {
     const { record } = loaded;
     if (record.userId === undefined) return refuse(context, "token_claims");
-    const token = convertedToken(record.id);
-    let row = await database!.get(storeIdOf(token), context.now);
+    // A JWT that came from a database session carries that session's cookie: back to the same row.
+    const token = record.databaseToken !== undefined && DATABASE_TOKEN.test(record.databaseToken) ? record.databaseToken : convertedToken(record.id);
+    const rowId = storeIdOf(token);
+    let row = await database!.get(rowId, context.now);
     if (!row) {
-      const created = { ...record, origin: record.id, refreshedAt: context.now, expires: policy.expiryAt(context.now, record.signedInAt) };
+      // The row continues the JWT's session id, unless it is that session's own row coming back.
+      const origin = rowId === record.id ? undefined : record.id;
+      const created = { ...record, origin, databaseToken: undefined, refreshedAt: context.now, expires: policy.expiryAt(context.now, record.signedInAt) };
       const { id } = await database!.create(context, created, token);
       if (await revocations.isRevoked(context.now, [record.id, id], record.userId, record.generation)) {
         await revocations.endSession(context.now, [record.id, id], record.signedInAt);
         return refuse(context, "session_revoked");
       }
       row = { ...created, id, tokenId: id, generation: 0 };
-      // A session that came from the database (its sid is that row's id) and goes back keeps one row: the old one goes.
-      await database!.remove(record.id);
       config.logger.debug("session_migrated", { from: "jwt" });
     } else if (row.expires < record.expires && (await database!.touch(row.id, record.expires, context.now, record.expires))) {
       // The row was made by an earlier conversion and the JWT has been kept fresh since (as a JWT): the
@@ -149,7 +151,14 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     if (!still || (await revocations.isRevoked(context.now, [record.id], record.userId, generation))) return refuse(context, "session_revoked");
     // The JWT takes the session's root id: a row converted from a JWT gives that JWT's sid back.
     const id = record.origin ?? record.id;
-    const sealed = await seal(context, { ...record, id, origin: undefined, generation, expires: policy.expiryAt(context.now, record.signedInAt) });
+    const sealed = await seal(context, {
+      ...record,
+      id,
+      origin: undefined,
+      databaseToken: loaded.value,
+      generation,
+      expires: policy.expiryAt(context.now, record.signedInAt),
+    });
     config.logger.debug("session_migrated", { from: "database" });
     return { record: sealed.record, value: sealed.value, staleKey: false, converted: true };
   }

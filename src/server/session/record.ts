@@ -24,10 +24,15 @@ export interface SessionRecord {
   generation: number;
   /** A database session converted from a JWT: that JWT's session id, which it continues (kept in the row's data as `sid`). */
   origin?: string | undefined;
+  /**
+   * A JWT converted from a database session: that session's cookie value (the `dbt` claim, inside the
+   * encrypted token), so converting back lands on the same row and every copy of either cookie keeps working.
+   */
+  databaseToken?: string | undefined;
 }
 
 /** Claims the server owns. Callbacks may read them; whatever they do to them is undone, and `update` data never reaches them. */
-export const MANAGED_CLAIMS = ["sub", "iat", "exp", "jti", "sid", "auth_time", "gen", "sit"] as const;
+export const MANAGED_CLAIMS = ["sub", "iat", "exp", "jti", "sid", "auth_time", "gen", "sit", "dbt"] as const;
 
 /** The claims without the managed ones: what a database session stores as its data. */
 export function userClaims(token: Record<string, unknown>): Record<string, unknown> {
@@ -47,6 +52,7 @@ export function toToken(record: SessionRecord): JWT {
     sid: record.id,
     auth_time: seconds(record.signedInAt),
     gen: record.generation,
+    ...(record.databaseToken !== undefined && { dbt: record.databaseToken }),
   };
 }
 
@@ -64,6 +70,7 @@ export function fromToken(token: JWT): SessionRecord {
     // Before generations, tokens carried their sign-in time in ms (`sit`) and "sign out everywhere" stored
     // the revocation time where the generation now lives: comparing the two keeps those revocations.
     generation: typeof token.gen === "number" ? token.gen : typeof token.sit === "number" ? token.sit : signedInAt,
+    databaseToken: typeof token.dbt === "string" ? token.dbt : undefined,
   };
 }
 

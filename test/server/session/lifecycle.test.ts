@@ -24,7 +24,7 @@ const sessionLines = (response: Response) => response.headers.getSetCookie().fil
 async function read(handler: Handler, jar: CookieJar) {
   const response = await handler(get("/session", jar));
   jar.apply(response);
-  return { response, body: (await response.json()) as { user?: { id: string } } | null };
+  return { response, body: (await response.json()) as { user?: { id: string }; expires?: string } | null };
 }
 
 function copyOf(jar: CookieJar): CookieJar {
@@ -232,6 +232,17 @@ describe("conversion, continued", () => {
     await read(database.handler, jar); // JWT → row R' (R goes)
     await signIn(database.handler, stale); // over the stale cookie of R
     expect((await read(database.handler, jar)).body).toBeNull();
+    expect(await store.listByUser("user-1", Date.UTC(2026, 10, 28, 12))).toHaveLength(1);
+  });
+
+  it("a copy of a database cookie that went to a JWT and back lands on the same row: the other copy keeps working", async () => {
+    const { jwt, database, store } = pair();
+    const { jar } = await signIn(database.handler);
+    const other = copyOf(jar);
+    await read(jwt.handler, jar);
+    await read(database.handler, jar);
+    expect(jar.cookies.get(COOKIE)).toBe(other.cookies.get(COOKIE));
+    expect((await read(database.handler, other)).body).toMatchObject({ user: { id: "user-1" } });
     expect(await store.listByUser("user-1", Date.UTC(2026, 10, 28, 12))).toHaveLength(1);
   });
 

@@ -84,7 +84,15 @@ describe("session records", () => {
       auth_time: NOW / 1000 - 3600,
       gen: 7,
     });
-    expect(fromToken(token)).toStrictEqual({ ...record, claims: { name: "Ada", theme: "dark" } });
+    expect(fromToken(token)).toStrictEqual({ ...record, claims: { name: "Ada", theme: "dark" }, databaseToken: undefined });
+  });
+
+  it("a JWT converted from a database session carries its database cookie as dbt, a managed claim", () => {
+    const token = toToken({ ...record, databaseToken: "A".repeat(43) });
+    expect(token.dbt).toBe("A".repeat(43));
+    expect(fromToken(token).databaseToken).toBe("A".repeat(43));
+    expect(fromToken({ ...token, dbt: 5 as unknown as string }).databaseToken).toBeUndefined();
+    expect(userClaims(token)).not.toHaveProperty("dbt");
   });
 
   it("a token without a user has no sub, and claims never override the managed ones", () => {
