@@ -23,8 +23,16 @@ export const maxChunks = (maxSize: number) => Math.ceil(maxSize / CHUNK_SIZE);
  * cookies turn into 900 `Set-Cookie` lines.
  */
 export function ownNames(name: string, maxSize: number): readonly string[] {
-  return [name, ...Array.from({ length: maxChunks(maxSize) }, (_, index) => `${name}.${index}`)];
+  const key = `${name}\n${maxSize}`;
+  let names = ownNamesCache.get(key);
+  if (!names) {
+    names = Object.freeze([name, ...Array.from({ length: maxChunks(maxSize) }, (_, index) => `${name}.${index}`)]);
+    // A server has a handful of cookie names and one budget: the cache stays tiny.
+    if (ownNamesCache.size < 64) ownNamesCache.set(key, names);
+  }
+  return names;
 }
+const ownNamesCache = new Map<string, readonly string[]>();
 
 /**
  * Reads a cookie that may be split into `name.0`, `name.1`, … Strict, so a

@@ -39,7 +39,7 @@ export async function shapeToken(
   const before = JSON.stringify(token);
   const result = await runCallback("jwt", () => callback({ token: structuredClone(token), ...params }));
   if (result === null || typeof result !== "object") return null;
-  const shaped: Record<string, unknown> = { ...result };
+  const shaped: Record<string, unknown> = Object.assign({}, result);
   for (const claim of MANAGED_CLAIMS) {
     if (token[claim] === undefined) delete shaped[claim];
     else shaped[claim] = token[claim];
