@@ -113,8 +113,9 @@ const listSessions: Route = async ({ sessions }, context) => jsonResponse(contex
 const revokeSessions: Route = async (deps, context) => {
   const fields = await guardedFields(deps, context);
   if (fields.all === true || fields.all === "true") await deps.sessions.revoke(context, { all: true });
+  else if (fields.others === true || fields.others === "true") await deps.sessions.revoke(context, { others: true });
   else if (typeof fields.id === "string" && fields.id.length > 0) await deps.sessions.revoke(context, { id: fields.id });
-  else throw new SessionServerError("body_malformed", "send { id } or { all: true }");
+  else throw new SessionServerError("body_malformed", "send { id }, { others: true } or { all: true }");
   return jsonResponse(context, { ok: true });
 };
 

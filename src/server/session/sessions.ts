@@ -15,7 +15,7 @@ import { claimsOf, shapeToken, toSession } from "./shaping.js";
 import { assertStorable } from "./storable.js";
 import { iso } from "./time.js";
 
-export type RevokeTarget = { id: string } | { all: true };
+export type RevokeTarget = { id: string } | { all: true } | { others: true };
 
 /** What a revocation request may name: session ids are base64url, hex or UUIDs, never longer. Anything else matches nothing, unqueried. */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -183,10 +183,26 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
     async revoke(context, target) {
       if (!revocations.enabled) throw new SessionServerError("store_required", "revoking JWT sessions needs a `store` for the deny-list");
       const { record } = await mustLoad(context, "revoke sessions");
-      if ("all" in target) {
+      if ("all" in target || "others" in target) {
         if (record.userId === undefined) throw new SessionServerError("session_not_found", "this session has no user to sign out everywhere");
+        if ("all" in target) {
+          await revocations.endUser(context.now, record.userId);
+          clearSessionCookie(config, context);
+          return;
+        }
+        if (config.strategy === "database") {
+          // Each other row ends as a sign-out of it would (its JWT copies under migration included).
+          for (const row of await database!.list(record.userId, context.now)) {
+            if (row.id === record.id) continue;
+            const other = await database!.get(row.id, context.now);
+            if (other) await lifecycle.end(context, other);
+          }
+          return;
+        }
+        // JWTs are stored nowhere to be listed: move the user's generation past every token, then give this
+        // browser a token of the new generation (same session id, sign-in time and expiry).
         await revocations.endUser(context.now, record.userId);
-        clearSessionCookie(config, context);
+        await lifecycle.reseal(context, { ...record, generation: await revocations.generationOf(context.now, record.userId) });
         return;
       }
       // Only the user's own sessions; anything else looks like a session that does not exist.
