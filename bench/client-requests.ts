@@ -562,15 +562,20 @@ async function main() {
   // One tab polling alone until the sign-out: 1 s + 60 s·k < 45:15.5.
   const polls = Math.floor((SIGN_OUT_AT - SECOND - 1) / (INTERVAL_S * SECOND));
   const bursts = withFocus[0]?.ours.focusBursts ?? 0;
-  const budget = polls + bursts;
+  // With other tabs open, one of them confirms the sign-out with the server (the channel is not trusted with a change of user).
+  const confirm = (n: number) => (n > 1 ? 1 : 0);
   console.log("Targets:");
   for (const { n, ours: o } of withFocus) {
+    const budget = polls + bursts + confirm(n);
     console.log(
-      `  ${o.total <= budget ? "met   " : "MISSED"} N=${n}: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + 1 per focus burst (${bursts}) = ${budget}`,
+      `  ${o.total <= budget ? "met   " : "MISSED"} N=${n}: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + 1 per focus burst (${bursts}) + the sign-out's confirmation (${confirm(n)}) = ${budget}`,
     );
   }
   for (const { n, ours: o } of pollingOnly) {
-    console.log(`  ${o.total <= polls ? "met   " : "MISSED"} N=${n}, no focus: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls})`);
+    const budget = polls + confirm(n);
+    console.log(
+      `  ${o.total <= budget ? "met   " : "MISSED"} N=${n}, no focus: sessionpulse ${o.total} ≤ one tab's polls until sign-out (${polls}) + the sign-out's confirmation (${confirm(n)}) = ${budget}`,
+    );
   }
   const ten = withFocus.find((r) => r.n === 10);
   if (ten) {

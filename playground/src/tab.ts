@@ -121,8 +121,6 @@ export interface TabInfo {
   isStale: boolean;
   visible: boolean;
   sessionRequests: number;
-  /** The client's id for this tab, as seen in its session messages. */
-  clientId: string | null;
   seen: number;
 }
 
@@ -137,7 +135,7 @@ const playgroundChannel = typeof BroadcastChannel === "undefined" ? undefined : 
 const tabs = new Map<string, TabInfo>();
 let tabsSnapshot: TabInfo[] = [];
 const tabListeners = new Set<() => void>();
-let self: Omit<TabInfo, "seen"> = { ...TAB, isLeader: false, status: "loading", isStale: false, visible: true, sessionRequests: 0, clientId: null };
+let self: Omit<TabInfo, "seen"> = { ...TAB, isLeader: false, status: "loading", isStale: false, visible: true, sessionRequests: 0 };
 const demoListeners = new Set<() => void>();
 
 function publishTabs() {
@@ -162,10 +160,6 @@ export const tabsStore = {
     self = next;
     announce();
     publishTabs();
-  },
-  labelOf(clientId: unknown): string | undefined {
-    for (const info of tabs.values()) if (info.clientId === clientId) return info.label;
-    return undefined;
   },
 };
 
@@ -269,9 +263,11 @@ function describeSession(session: unknown): string {
 }
 
 function describeMessage(message: unknown): { title: string; detail?: string } {
-  const m = message as { type?: string; reason?: string; session?: unknown } | null;
+  const m = message as { type?: string; reason?: string; session?: unknown; code?: string } | null;
   if (m?.type === "hello") return { title: "hello", detail: "a new tab asks the others for the session" };
-  if (m?.type === "session") return { title: `session · ${m.reason}`, detail: describeSession(m.session) };
+  if (m?.type === "state") return { title: `session · ${m.reason}`, detail: describeSession(m.session) };
+  if (m?.type === "poll") return { title: "poll", detail: "the leader is asking the server" };
+  if (m?.type === "failure") return { title: "failure", detail: `the leader's read failed (${m.code})` };
   return { title: "unknown message" };
 }
 
@@ -330,11 +326,8 @@ export function instrumentedEnv(): Partial<ClientEnv> {
         // The message first, then the page's own bookkeeping (which re-renders
         // this page), so the other tabs and this client get it without waiting on that.
         post(message) {
-          // Except this tab's client id, announced before the first message so the
-          // other tabs can name its sender; a no-op for every later message.
-          const clientId = (message as { from?: unknown }).from;
-          if (typeof clientId === "string") tabsStore.update({ clientId });
-          link.post(message);
+          // The demo adds the sending tab's label, so the others' timelines can name it (the client ignores the field).
+          link.post({ ...(message as object), sender: TAB.label });
           timeline.counters.sent++;
           const { title, detail } = describeMessage(message);
           timeline.add("sent", `Sent ${title}`, detail);
@@ -344,9 +337,10 @@ export function instrumentedEnv(): Partial<ClientEnv> {
             listener(message);
             timeline.counters.received++;
             const { title, detail } = describeMessage(message);
-            const from = tabsStore.labelOf((message as { from?: unknown } | null)?.from) ?? "another tab";
+            const sender = (message as { sender?: unknown } | null)?.sender;
+            const from = typeof sender === "string" ? sender : "another tab";
             timeline.add("received", `Received ${title}`, `from ${from}${detail ? ` · ${detail}` : ""}`);
-            if ((message as { type?: string } | null)?.type === "session") noteSync(from);
+            if ((message as { type?: string } | null)?.type === "state") noteSync(from);
           });
         },
         onLeadership: (listener) => link.onLeadership(listener),

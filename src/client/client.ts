@@ -1,33 +1,34 @@
-import type { Session } from "../shared/session.js";
+import type { Session, SessionListing } from "../shared/session.js";
 import { retryDelay } from "./backoff.js";
-import { browserEnv } from "./browser-env.js";
-import type { ClientEnv, TabLink } from "./env.js";
+import type { TabLink } from "./env.js";
 import { SessionError } from "./errors.js";
-import { PROTOCOL_VERSION, readMessage, type SessionReason } from "./messages.js";
+import { identityOf, isWrite, MAX_SEEN, PROTOCOL_VERSION, readMessage, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
+import { MAX_DELAY, readOptions } from "./options.js";
+import { nextWake, standbyGrace, type Wake } from "./schedule.js";
+import { createServerClock } from "./server-clock.js";
+import { createSnapshotStore } from "./snapshot-store.js";
 import { createTransport } from "./transport.js";
-import type { SessionClient, SessionClientOptions, SessionEvent, SessionEventType, SessionSnapshot, SignInResult } from "./types.js";
+import type { SessionClient, SessionClientOptions, SessionSnapshot, SignInResult } from "./types.js";
+import { createWriter } from "./writer.js";
 
 /** Wait for another tab to answer `hello` before asking the server, ms. */
 const HELLO_WAIT = 100;
 /** Keep running this long after the last subscriber leaves, so a remount (React Strict Mode) does not restart anything, ms. */
 const STOP_GRACE = 1_000;
 const REFRESH_LOCK = "sessionpulse:refresh";
+/** Held by the one follower that reads for a leader gone silent. */
+const STANDBY_LOCK = "sessionpulse:standby";
 /** Pause, after a conditional refresh waited for the lock, before it asks whether it is still needed, ms. */
 const LOCK_SETTLE = 10;
-/** setTimeout's largest delay (browsers fire longer ones at once); longer waits are re-armed when they fire, ms. */
-const MAX_DELAY = 2 ** 31 - 1;
+/** The longest `Retry-After` obeyed, ms: a misconfigured server must not silence the client for days. */
+const MAX_RETRY_AFTER = 300_000;
 
-/**
- * Reads a duration option, returning ms (`fallback` is in ms); a caller mistake is a TypeError at creation.
- * Given in seconds (`scale` 1000), where 0 turns it off, or, for `timeout`, in ms (`scale` 1), where it must be
- * above 0 (at 0 every request would time out at once).
- */
-const duration = (value: unknown, name: string, fallback: number, scale = 1000) => {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !(scale > 1 ? value >= 0 : value > 0))
-    throw new TypeError(`sessionpulse: ${name} must be a ${scale > 1 ? "non-negative number of seconds" : "positive number of ms"}`);
-  return value * scale;
-};
+interface ReadOptions {
+  /** Asked once the lock is held: another tab may have brought the answer meanwhile. */
+  stillNeeded?: () => boolean;
+  /** Hold the browser-wide read lock (default): one tab reads at a time. A standby read skips it (a hung leader may hold it). */
+  lock?: boolean;
+}
 
 /**
  * Creates the session client: one per page. It holds the session, keeps it
@@ -45,288 +46,379 @@ const duration = (value: unknown, name: string, fallback: number, scale = 1000) 
  * ```
  */
 export function createSessionClient(options: SessionClientOptions = {}): SessionClient {
-  const env: ClientEnv = { ...browserEnv(), ...options.env, ...(options.fetch && { fetch: options.fetch }) };
-  const interval = duration(options.refetchInterval, "refetchInterval", 300_000);
-  const throttle = duration(options.focusThrottle, "focusThrottle", 5_000);
-  // Capped so that it and the lock hold (timeout + 1 s) stay within setTimeout's range: `Infinity` means "no practical limit".
-  const timeout = Math.min(MAX_DELAY - 1_000, duration(options.timeout, "timeout", 10_000, 1));
-  const refetchOnFocus = options.refetchOnWindowFocus !== false;
-  const crossTab = options.crossTab !== false && !!env.openTabLink;
-  const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
-  const transport = createTransport(env, basePath, timeout);
-  const tabId = `${env.now().toString(36)}-${env.random().toString(36).slice(2, 10)}`;
-  const initial = options.initialSession;
-  const created = env.now();
+  const config = readOptions(options);
+  const { env, interval, throttle, timeout, initialSession: initial } = config;
+  const mono = () => env.monotonic();
+  const newId = () => (env.random().toString(36).slice(2, 12) + env.random().toString(36).slice(2, 12)).padEnd(8, "0");
+  const transport = createTransport(env, config.basePath, timeout);
+  const serverClock = createServerClock(env);
+  const store = createSnapshotStore(
+    {
+      status: initial === undefined ? "loading" : initial ? "authenticated" : "unauthenticated",
+      data: initial ?? null,
+      error: null,
+      isStale: false,
+      updatedAt: env.now(),
+      isLeader: !config.crossTab,
+    },
+    (error) =>
+      env.setTimeout(() => {
+        throw error;
+      }, 0),
+  );
+  const shown = () => store.get();
 
-  let snapshot: SessionSnapshot = {
-    status: initial === undefined ? "loading" : initial ? "authenticated" : "unauthenticated",
-    data: initial ?? null,
-    error: null,
-    isStale: false,
-    updatedAt: created,
-    isLeader: !crossTab,
-  };
-  /**
-   * Ordering key (see `TabMessage`) of the last server answer this tab applied, its own or another tab's,
-   * local ms: older states are ignored, and polls and the focus throttle count from it.
-   */
-  let syncedAt = initial === undefined ? -Infinity : created;
-  /** Server clock minus ours, ms. */
-  let offset = 0;
+  // Freshness, on the monotonic clock.
+  /** When the state shown was last confirmed by a server answer (a read counts from its request's start). */
+  let syncedAt = initial === undefined ? -Infinity : mono();
+  /** When this tab last heard from the polling tab, or had its own answer. */
+  let heardAt = mono();
+  let pollInFlight = false;
   let failures = 0;
   let retryAt = 0;
-  /** The `expires` we already refreshed ahead of, so an unchanged expiry does not loop. */
+  /** The `expires` already refreshed ahead of, so an unchanged expiry does not loop. */
   let refreshedAheadOf: string | undefined;
+  /** Whether this tab asked the server once because its own clock said the session had expired. */
+  let askedForClock = false;
+
+  // Reads.
   let reading: Promise<SessionSnapshot> | undefined;
-  /** When the latest read sent its request: its answer may predate a change made since. */
   let readSentAt = Infinity;
+  /** The held message the read in flight checks, if it went out after that message arrived. */
+  let readChecks: StateMessage | undefined;
   let readAbort: AbortController | undefined;
-  let writeQueue: Promise<unknown> = Promise.resolve();
-  let csrfToken: Promise<string> | undefined;
+  /** Why the read not sent yet is wanted, one predicate per caller: it goes out if any still holds. */
+  let readNeeds: Array<() => boolean> = [];
+  /** Writes applied (this tab's or announced by another): a read that went out before one may predate it. */
+  let writesApplied = 0;
+
+  // The tab protocol.
   let link: TabLink | undefined;
+  let lastWrite: string | null = null;
+  let lastWriteAt = -Infinity;
+  const recentWrites: string[] = [];
+  /** An identity change announced over the channel, shown only once a read confirms it. */
+  let held: StateMessage | undefined;
+  /** When a check last refuted an announced change: the next check waits a throttle window after it (a forger re-posting costs one read per window). */
+  let refutedAt = -Infinity;
+  let droppedMessages = 0;
+  let lastDropRefresh = -Infinity;
+
+  // Lifecycle.
   let running = false;
   let destroyed = false;
   let refs = 0;
   let cleanups: Array<() => void> = [];
-  let lastDropRefresh = -Infinity;
-  const listeners = new Set<() => void>();
-  const handlers = new Map<SessionEventType, Set<(event: SessionEvent) => void>>();
-  /** Messages from the channel that failed validation; for diagnostics and tests. */
-  let droppedMessages = 0;
 
-  const now = () => env.now();
-  const online = () => options.refetchWhenOffline === true || env.isOnline();
-  /** A one-shot timer that re-arming replaces; `Infinity` disarms it (and needs no `run`). */
+  const online = () => config.refetchWhenOffline || env.isOnline();
+  /** A one-shot timer on the monotonic clock that re-arming replaces; `Infinity` disarms it (and needs no `run`). */
   const timer = () => {
     let handle: unknown;
     return (at: number, run?: () => void) => {
       env.clearTimeout(handle);
-      handle = at === Infinity ? undefined : env.setTimeout(run!, Math.min(MAX_DELAY, Math.max(0, at - now())));
+      handle = at === Infinity ? undefined : env.setTimeout(run!, Math.min(MAX_DELAY, Math.max(0, at - mono())));
     };
   };
   const pollTimer = timer();
   const expiryTimer = timer();
   const helloTimer = timer();
   const stopTimer = timer();
+  const checkTimer = timer();
 
-  // A throwing listener must not break the client or the other listeners: report it asynchronously.
-  const safely = (run: () => void) => {
-    try {
-      run();
-    } catch (error) {
-      env.setTimeout(() => {
-        throw error;
-      }, 0);
-    }
+  const post = (message: OutgoingMessage) => link?.post({ v: PROTOCOL_VERSION, id: newId(), ...message });
+  const remember = (writeId: string) => {
+    lastWrite = writeId;
+    lastWriteAt = mono();
+    recentWrites.push(writeId);
+    if (recentWrites.length > MAX_SEEN) recentWrites.shift();
+    writesApplied++;
   };
 
-  function set(patch: Partial<SessionSnapshot>) {
-    const next = { ...snapshot, ...patch };
-    if ((Object.keys(next) as Array<keyof SessionSnapshot>).every((key) => next[key] === snapshot[key])) return;
-    snapshot = next;
-    listeners.forEach((listener) => safely(listener));
-  }
-
-  function emit(type: SessionEventType, source: SessionEvent["source"], error?: SessionError) {
-    const event: SessionEvent = { type, source, session: snapshot.data, ...(error && { error }) };
-    handlers.get(type)?.forEach((handler) => safely(() => handler(event)));
-  }
-
-  function broadcast(reason: SessionReason, session: Session | null, at: number, serverOffset = offset) {
-    link?.post({ v: PROTOCOL_VERSION, type: "session", from: tabId, at, reason, session, offset: serverOffset });
-  }
-
   /**
-   * Applies a server answer (ours or another tab's) unless a newer one is
-   * already shown. This tab's own answers go to the other tabs first, before
-   * its listeners render, so they do not wait for this tab's render.
+   * Shows a server answer: this tab's own (`local`: first sent to the other tabs, so they do not wait for
+   * this tab's render) or one another tab sent and this tab accepted (`remote`).
    */
-  function apply(session: Session | null, at: number, source: SessionEvent["source"], reason: SessionReason, serverOffset?: number) {
-    if (at < syncedAt) return;
-    if (source === "local") broadcast(reason, session, at, serverOffset);
-    // A read's answer is as old as its request: polls keep their rhythm instead of drifting by the latency.
-    syncedAt = at;
+  function apply(
+    session: Session | null,
+    source: "local" | "remote",
+    reason: SessionReason,
+    { startedAt = mono(), server, writeId }: { startedAt?: number; server?: number; writeId?: string } = {},
+  ) {
+    if (server !== undefined) serverClock.set(server);
+    if (isWrite(reason)) remember(writeId ?? newId());
+    // A read confirming another tab's announced change: the change, and so its events, came from that tab.
+    let cause = source;
+    if (source === "local") {
+      const checks = !isWrite(reason) && readChecks === held ? held : undefined;
+      if (checks) {
+        settleHeld(checks, session);
+        cause = "remote";
+      } else if (isWrite(reason)) held = undefined; // this tab's own write is newer than anything announced before it
+      post({
+        type: "state",
+        ...(isWrite(reason) && { id: lastWrite! }),
+        reason: checks ? "verify" : reason,
+        session,
+        seen: recentWrites,
+        server: serverClock.shared(),
+        ...(checks && { re: checks.id }),
+      });
+    }
+    syncedAt = startedAt;
+    heardAt = mono();
+    pollInFlight = false;
     failures = 0;
-    if (serverOffset !== undefined) offset = serverOffset;
-    const previous = snapshot;
+    const previous = shown();
     const same = JSON.stringify(previous.data) === JSON.stringify(session);
-    set({
+    store.set({
       status: session ? "authenticated" : "unauthenticated",
       data: same ? previous.data : session,
       error: null,
       isStale: false,
-      updatedAt: same ? previous.updatedAt : now(),
+      updatedAt: same ? previous.updatedAt : env.now(),
     });
-    if (session && (reason === "signin" || previous.status === "unauthenticated")) emit("signin", source);
-    else if (!session && previous.data) emit("signout", source);
-    if (reason === "update") emit("update", source);
-    if (reason === "refresh" || reason === "sync") emit("refresh", source);
+    if (session && (reason === "signin" || previous.status === "unauthenticated")) store.emit("signin", cause);
+    else if (!session && previous.data) store.emit("signout", cause);
+    if (reason === "update") store.emit("update", cause);
+    if (reason === "refresh" || reason === "sync" || reason === "verify") store.emit("refresh", cause);
     schedule();
+  }
+
+  /** A check of the held message came back with `session`: it confirms the change or refutes it. */
+  function settleHeld(message: StateMessage, session: Session | null) {
+    held = undefined;
+    if (isWrite(message.reason) && identityOf(session) === identityOf(message.session)) remember(message.id);
+    if (identityOf(session) !== identityOf(message.session)) {
+      droppedMessages++;
+      refutedAt = mono();
+    }
   }
 
   function fail(error: unknown) {
     const sessionError = error instanceof SessionError ? error : new SessionError("network");
     failures++;
-    retryAt = now() + retryDelay(failures, env.random);
-    set({ error: sessionError, isStale: snapshot.status !== "loading" });
-    emit("error", "local", sessionError);
+    // Backoff spares a struggling server, but never waits longer than a poll interval: once the outage is
+    // over, every tab is fresh again within about one interval. The server's Retry-After is obeyed.
+    const backoff = Math.min(retryDelay(failures, env.random), interval > 0 ? interval : Infinity);
+    retryAt = mono() + Math.max(backoff, Math.min(sessionError.retryAfter ?? 0, MAX_RETRY_AFTER));
+    heardAt = mono();
+    pollInFlight = false;
+    showFailure(sessionError, "local");
+    post({ type: "failure", code: sessionError.code, ...(sessionError.status && { status: sessionError.status }) });
     schedule();
   }
 
-  /** Local time at which the shown session expires, judged by the server's clock. */
-  const expiresAt = () => (snapshot.data ? Date.parse(snapshot.data.expires) - offset : Infinity);
+  function showFailure(error: SessionError, source: "local" | "remote") {
+    store.set({ error, isStale: shown().status !== "loading" });
+    store.emit("error", source, error);
+  }
 
-  /**
-   * Arms the timers for the current state: every tab drops a session at its
-   * expiry; only the leader polls, retries, and refreshes ahead of expiry.
-   */
+  /** Arms the timers for the current state (see {@link nextWake}); called after every change of it. */
   function schedule() {
     if (!running) return;
-    const expires = expiresAt();
-    expiryTimer(expires, expire);
-    let due = Infinity;
-    let ahead = false;
-    if (snapshot.isLeader) {
-      if (failures > 0) due = retryAt;
-      else if (snapshot.status !== "unauthenticated") {
-        if (interval > 0) due = syncedAt + interval;
-        // Refresh before the session would lapse between two polls (margin: a quarter of what is left, at most a minute).
-        const aheadAt = expires - Math.min(60_000, (expires - syncedAt) / 4);
-        if (snapshot.data && refreshedAheadOf !== snapshot.data.expires && aheadAt < due) {
-          due = aheadAt;
-          ahead = true;
-        }
-      }
-    }
-    pollTimer(due, () => {
-      if (now() < due) return schedule();
-      if (!online()) return; // resumed by the `online` event
-      if (ahead) refreshedAheadOf = snapshot.data?.expires;
-      void refresh(() => failures > 0 || ahead || now() - syncedAt >= interval);
+    const { data, isLeader, status } = shown();
+    const expiresAt = data ? serverClock.monotonicAt(data.expires) : Infinity;
+    expiryTimer(expiresAt, expire);
+    const wake = nextWake({
+      isLeader,
+      linked: !!link,
+      status,
+      interval,
+      syncedAt,
+      heardAt,
+      pollInFlight,
+      timeout,
+      visible: env.isVisible(),
+      failures,
+      retryAt,
+      expiresAt,
+      refreshedAhead: !!data && refreshedAheadOf === data.expires,
+      checking: !!held,
+    });
+    pollTimer(wake.at, () => onWake(wake));
+  }
+
+  function onWake(wake: Wake) {
+    if (mono() < wake.at) return schedule(); // a wait beyond setTimeout's range, re-armed
+    if (!online()) return; // resumed by the `online` event
+    if (wake.reason === "standby") return standby();
+    if (wake.reason === "ahead") refreshedAheadOf = shown().data?.expires;
+    const stillNeeded = wake.reason === "retry" ? () => failures > 0 || !!held : wake.reason === "ahead" ? () => true : () => mono() - syncedAt >= interval;
+    void refresh({ stillNeeded });
+  }
+
+  /** The leader went silent (its page hung, say): one follower reads instead, without the read lock the leader may hold. */
+  function standby() {
+    if (reading && readSentAt !== Infinity) return; // this tab's own read is out; its answer re-arms the timers
+    const silent = () => mono() - heardAt >= interval + standbyGrace(interval, env.isVisible());
+    const task = async () => {
+      if (!silent()) return;
+      readAbort?.abort(); // a read still queued for the lock the silent tab holds
+      await (reading = read({ lock: false }).finally(() => ((reading = undefined), schedule())));
+    };
+    if (!env.tryLock) return void task();
+    void env.tryLock(STANDBY_LOCK, timeout + 1_000, task).then((ran) => {
+      if (ran) return;
+      heardAt = mono(); // another follower stands in: give it a period
+      schedule();
     });
   }
 
   function expire() {
-    if (!snapshot.data) return;
-    if (now() < expiresAt()) return schedule();
-    set({ status: "unauthenticated", data: null, error: null, isStale: false, updatedAt: now() });
-    emit("expired", "local");
+    const { data } = shown();
+    if (!data) return;
+    // Until a server has told this tab its time, "expired" is only this machine's clock speaking, and it may
+    // be a day off: ask the server rather than sign the tab out on it.
+    if (serverClock.shared() === undefined && !askedForClock) {
+      askedForClock = true;
+      return void refresh({ stillNeeded: () => serverClock.shared() === undefined });
+    }
+    if (serverClock.now() < Date.parse(data.expires)) return schedule();
+    store.set({ status: "unauthenticated", data: null, error: null, isStale: false, updatedAt: env.now() });
+    store.emit("expired", "local");
     schedule();
   }
 
   /**
    * One read of `GET /session`, shared by concurrent callers in this tab and
-   * serialised across tabs by a lock. `stillNeeded` is asked again once the
-   * lock is held: another tab may have brought the answer meanwhile. A `fresh`
-   * caller (the public `refresh()`, typically after a change made by its own
-   * request) never joins a read whose request went out before the call: it
-   * waits for it, then reads again.
+   * serialised across tabs by a lock. A `fresh` caller (the public `refresh()`,
+   * typically after a change made by its own request) never joins a read whose
+   * request went out before the call: it waits for it, then reads again.
    */
-  function refresh(stillNeeded?: () => boolean, fresh?: boolean): Promise<SessionSnapshot> {
-    if (destroyed) return Promise.resolve(snapshot);
-    if (fresh && reading && readSentAt < now()) return reading.then(() => refresh(undefined, true));
-    return (reading ??= read(stillNeeded).finally(() => (reading = undefined)));
+  function refresh(request: ReadOptions & { fresh?: boolean } = {}): Promise<SessionSnapshot> {
+    if (destroyed) return Promise.resolve(shown());
+    if (reading) {
+      // Not decided yet: join it, adding this caller's reason to need it (it goes out if any still holds).
+      if (readSentAt === Infinity) return (readNeeds.push(request.stillNeeded ?? (() => true)), reading);
+      // Skipped, or already on its way before a `fresh` call: wait for it, then decide again.
+      if (readSentAt === -Infinity || (request.fresh && readSentAt < mono())) return reading.then(() => refresh(request));
+      return reading;
+    }
+    // Every read, sent or skipped, ends by re-arming the timers: a poll that joined a read that then found
+    // nothing to do must not leave the leader without its next poll.
+    return (reading = read(request).finally(() => ((reading = undefined), schedule())));
   }
 
-  async function read(stillNeeded?: () => boolean): Promise<SessionSnapshot> {
+  async function read({ stillNeeded, lock = true }: ReadOptions): Promise<SessionSnapshot> {
+    const needs = (readNeeds = [stillNeeded ?? (() => true)]);
     const controller = (readAbort = new AbortController());
     readSentAt = Infinity;
-    const askedAt = now();
+    const askedAt = mono();
     const task = async () => {
-      // Stamped before the pause: an earlier key is the safe side (newer states win), and polls keep their rhythm.
-      const startedAt = now();
+      const startedAt = mono();
       // Tabs that open or focus together queue on the lock; a grant after a wait can arrive before the channel
       // message with the previous holder's answer, so let that land before asking whether a read is still needed.
-      if (stillNeeded && startedAt > askedAt) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
+      if (startedAt > askedAt) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
       // A write since this read was queued aborted it: an abort listener added now would never fire.
-      if (controller.signal.aborted || (stillNeeded && !stillNeeded())) return;
+      if (controller.signal.aborted || !needs.some((needed) => needed())) return void (readSentAt = -Infinity);
+      const writesBefore = writesApplied;
       try {
-        readSentAt = now();
-        const { body, offset: serverOffset } = await transport.session(controller.signal);
-        // A write that completed after this read started has a later key: apply() keeps its outcome.
-        apply(body, startedAt, "local", "refresh", serverOffset);
+        readSentAt = mono();
+        readChecks = held;
+        if (shown().isLeader) post({ type: "poll" });
+        const { body, server } = await transport.session(controller.signal);
+        if (server) serverClock.set(server.time, server.at);
+        // A write applied since the request went out (here or in another tab) may be newer than this answer.
+        if (writesApplied === writesBefore) apply(body, "local", "refresh", { startedAt });
       } catch (error) {
         if (!controller.signal.aborted) fail(error);
       }
     };
-    await (link && env.withLock ? env.withLock(REFRESH_LOCK, timeout + 1_000, task) : task()).catch(fail);
-    return snapshot;
+    await (lock && link && env.withLock ? env.withLock(REFRESH_LOCK, timeout + 1_000, task) : task()).catch(fail);
+    return shown();
   }
 
-  /** Runs state-changing requests one at a time, in call order; a read in flight is abandoned. */
-  function write<T>(task: () => Promise<T>): Promise<T> {
-    if (destroyed) return Promise.reject(new SessionError("destroyed"));
-    readAbort?.abort();
-    const run = writeQueue.then(task);
-    writeQueue = run.catch(() => {});
-    return run;
-  }
-
-  /** Posts with the cached CSRF token; a refused token is fetched again once. */
-  async function withCsrf<T>(send: (token: string) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await (csrfToken ??= transport.csrf().catch((error) => {
-        csrfToken = undefined;
-        throw error;
-      }));
-      try {
-        return await send(token);
-      } catch (error) {
-        if (!(error instanceof SessionError && error.status === 403)) throw error;
-        csrfToken = undefined;
-        if (attempt > 0) throw new SessionError("csrf", 403);
-      }
+  /** An answer another tab announced: shown at once unless it is stale, or changes who is signed in (then checked first). */
+  function receive(message: StateMessage) {
+    const { reason, seen, session } = message;
+    if (reason === "verify" && held && message.re === held.id) {
+      settleHeld(held, session);
+      return apply(session, "remote", reason, { server: message.server });
     }
+    if (needsCheck(session)) return hold(message);
+    // A read whose sender had not seen this tab's latest write may be older than it, if it went out before
+    // that write: then it arrives within a request timeout of it. (Tabs may see concurrent writes in
+    // different orders, so after that window a read is taken whatever it lists.)
+    if (!isWrite(reason) && lastWrite !== null && !seen.includes(lastWrite) && mono() - lastWriteAt < timeout + 1_000) return;
+    apply(session, "remote", reason, { server: message.server, ...(isWrite(reason) && { writeId: message.id }) });
+  }
+
+  /**
+   * The channel is for speed, not authority: any script of the origin can post on it. A change of who is
+   * signed in (another user, signed in ↔ out) or an earlier expiry is shown only once a read confirms it;
+   * the tabs share one read through the lock, and every tab hears its answer.
+   */
+  function needsCheck(session: Session | null) {
+    const { status, data } = shown();
+    if (status === "loading") return false;
+    if (identityOf(session) !== identityOf(data)) return true;
+    return !!session && !!data && Date.parse(session.expires) < Date.parse(data.expires);
+  }
+
+  function hold(message: StateMessage) {
+    if (held) droppedMessages++; // superseded before it was checked
+    held = message;
+    const check = () => held === message;
+    // A read already out went before this message and cannot confirm it: wait for it, then read again.
+    const verify = () =>
+      check() && void (reading && readSentAt !== Infinity && readChecks !== message ? reading : Promise.resolve()).then(() => refresh({ stillNeeded: check }));
+    checkTimer(refutedAt + throttle, verify);
   }
 
   function onMessage(raw: unknown) {
-    const verdict = readMessage(raw, tabId, now());
+    const verdict = readMessage(raw);
     if (!verdict.ok) {
       droppedMessages++;
       // Something that looked like ours but failed validation (a newer client version, or a forgery):
-      // converge through the server, at most once per throttle window, and only where this tab may ask.
-      if (verdict.ours && (snapshot.isLeader || env.isVisible()) && now() - lastDropRefresh >= throttle) {
-        lastDropRefresh = now();
+      // the leader converges through the server, at most once per throttle window; the others hear its answer.
+      if (verdict.ours && shown().isLeader && mono() - lastDropRefresh >= throttle) {
+        lastDropRefresh = mono();
         void refresh();
       }
       return;
     }
     const message = verdict.message;
     if (message.type === "hello") {
-      if (snapshot.isLeader && snapshot.status !== "loading") broadcast("sync", snapshot.data, syncedAt);
+      if (shown().isLeader && shown().status !== "loading")
+        post({ type: "state", reason: "sync", session: shown().data, seen: recentWrites, server: serverClock.shared() });
       return;
     }
-    apply(message.session, message.at, "remote", message.reason, message.offset);
+    heardAt = mono();
+    pollInFlight = message.type === "poll";
+    if (message.type === "state") return receive(message);
+    if (message.type === "failure") showFailure(new SessionError(message.code, message.status), "remote");
+    schedule();
   }
 
   function onFocus() {
-    if (!refetchOnFocus || !online() || now() - syncedAt < throttle) return;
-    void refresh(() => now() - syncedAt >= throttle);
+    if (!config.refetchOnFocus || !online() || mono() - syncedAt < throttle) return;
+    void refresh({ stillNeeded: () => mono() - syncedAt >= throttle });
   }
 
   function onOnline(isOnline: boolean) {
     if (!isOnline) {
-      if (snapshot.status !== "loading" && !options.refetchWhenOffline) set({ isStale: true });
+      if (shown().status !== "loading" && !config.refetchWhenOffline) store.set({ isStale: true });
       return;
     }
     // One refresh per browser on reconnect: the leader asks, the others hear the result.
-    if (snapshot.isLeader) void refresh();
+    if (shown().isLeader) void refresh();
     else schedule();
   }
 
   function lead(isLeader: boolean) {
-    if (!running || isLeader === snapshot.isLeader) return;
-    set({ isLeader });
-    emit("leader", "local");
+    if (!running || isLeader === shown().isLeader) return;
+    store.set({ isLeader });
+    store.emit("leader", "local");
     schedule();
   }
 
   function start() {
     running = true;
+    heardAt = mono();
     cleanups = [env.onFocus(onFocus), env.onOnline(onOnline)];
-    if (crossTab) {
+    if (config.crossTab) {
       try {
-        link = env.openTabLink!(options.channelName ?? "sessionpulse");
+        link = env.openTabLink!(config.channelName);
         link.onMessage(onMessage);
         link.onLeadership(lead);
       } catch {
@@ -335,11 +427,11 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
         lead(true);
       }
     }
-    if (snapshot.status === "loading") {
+    if (shown().status === "loading") {
       if (link) {
         // Another tab may already know the session: ask it before asking the server.
-        link.post({ v: PROTOCOL_VERSION, type: "hello", from: tabId });
-        helloTimer(now() + HELLO_WAIT, () => void refresh(() => snapshot.status === "loading"));
+        post({ type: "hello" });
+        helloTimer(mono() + HELLO_WAIT, () => void refresh({ stillNeeded: () => shown().status === "loading" }));
       } else void refresh();
     }
     schedule();
@@ -347,12 +439,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   function stop() {
     running = false;
-    [pollTimer, expiryTimer, helloTimer, stopTimer].forEach((disarm) => disarm(Infinity));
+    [pollTimer, expiryTimer, helloTimer, stopTimer, checkTimer].forEach((disarm) => disarm(Infinity));
     cleanups.forEach((cleanup) => cleanup());
     cleanups = [];
     link?.close();
     link = undefined;
-    if (crossTab) set({ isLeader: false });
+    if (config.crossTab) store.set({ isLeader: false });
   }
 
   /** Counts users of the client: the first starts it, the last stops it after a grace period. */
@@ -364,96 +456,91 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     return () => {
       if (released) return;
       released = true;
-      if (--refs === 0 && running) stopTimer(now() + STOP_GRACE, stop);
+      if (--refs === 0 && running) stopTimer(mono() + STOP_GRACE, stop);
     };
   }
 
-  /** Applies this tab's own answer and, unless something newer is shown, tells the other tabs. */
-  function commit(session: Session | null, reason: SessionReason, serverOffset?: number) {
-    apply(session, now(), "local", reason, serverOffset);
-  }
-
-  /**
-   * A form post answered with `{ url }` (sign-in, sign-out), the way the Auth.js
-   * clients do it: `json: "true"` for next-auth v4 servers, the
-   * `X-Auth-Return-Redirect` header (sent by the transport) for v5 and ours. A
-   * refused sign-in still carries its `url` (with `error=`) in a 401 body.
-   */
-  async function postForm(path: string, fields: Record<string, string>, requested: string | undefined) {
-    const callbackUrl = requested ?? env.href() ?? "/";
-    let body: unknown;
-    let status = 200;
-    try {
-      ({ body } = await withCsrf((token) => transport.post(path, { ...fields, csrfToken: token, callbackUrl, json: "true" })));
-    } catch (error) {
-      body = (error as { body?: { url?: unknown } }).body;
-      if (!(error instanceof SessionError && typeof (body as { url?: unknown } | null)?.url === "string")) throw error;
-      status = error.status!;
-    }
-    const url = (body as { url?: unknown } | null)?.url;
-    return { url: typeof url === "string" ? url : callbackUrl, status };
-  }
+  // A write abandons the read in flight: its answer may predate the write.
+  const writer = createWriter(transport, () => readAbort?.abort());
+  /** A write: queued, and rejected with `destroyed` once the client is. */
+  const write = <T>(task: () => Promise<T>): Promise<T> => (destroyed ? Promise.reject(new SessionError("destroyed")) : writer.write(task));
+  /** Applies this tab's own answer and tells the other tabs. */
+  const commit = (session: Session | null, reason: SessionReason, server?: { time: number; at: number }) => {
+    if (server) serverClock.set(server.time, server.at);
+    apply(session, "local", reason);
+  };
+  /** After revoking sessions, the current one may be gone: read it again inside the write, before the next. */
+  const revoke = (body: object) =>
+    write(async () => {
+      await writer.withCsrf((csrfToken) => transport.postJson("/sessions/revoke", { ...body, csrfToken }));
+      const { body: session, server } = await transport.session();
+      commit(session, session ? "update" : "signout", server);
+    });
 
   return {
-    basePath,
-    getSnapshot: () => snapshot,
+    basePath: config.basePath,
+    getSnapshot: shown,
 
     subscribe(listener) {
-      listeners.add(listener);
+      const unlisten = store.listen(listener);
       const release = retain();
-      return () => {
-        listeners.delete(listener);
-        release();
-      };
+      return () => (unlisten(), release());
     },
 
-    refresh: () => refresh(undefined, true),
+    refresh: () => refresh({ fresh: true }),
 
     update(data) {
       return write(async () => {
-        if (snapshot.status === "loading") await refresh();
-        if (snapshot.status !== "authenticated") throw new SessionError("unauthenticated");
-        const { body: session } = await withCsrf((token) => transport.session(undefined, { csrfToken: token, data }));
-        commit(session, "update");
+        if (shown().status === "loading") await refresh();
+        if (shown().status !== "authenticated") throw new SessionError("unauthenticated");
+        const { body: session, server } = await writer.withCsrf((token) => transport.session(undefined, { csrfToken: token, data }));
+        commit(session, "update", server);
         return session;
       });
     },
 
     signIn(provider, fields, { redirect = true, callbackUrl } = {}) {
       return write(async (): Promise<SignInResult> => {
-        const { url, status } = await postForm(`/callback/${provider}`, fields, callbackUrl);
+        const outcome = await writer.postForm(`/callback/${provider}`, fields, callbackUrl ?? env.href() ?? "/");
+        if (outcome.error) return { ok: false, error: outcome.error, status: outcome.status, url: null };
+        const { url, status } = outcome;
         let error: string | null = null;
         try {
-          error = new URL(url, "http://base.invalid").searchParams.get("error");
+          error = new URL(url!, "http://base.invalid").searchParams.get("error");
         } catch {
           // Not a URL: no error code in it.
         }
         if (error) return { ok: false, error, status: status === 200 ? 401 : status, url };
-        const { body, offset: serverOffset } = await transport.session();
-        commit(body, "signin", serverOffset);
-        if (redirect) env.navigate(url);
+        const { body, server } = await transport.session();
+        commit(body, "signin", server);
+        if (redirect) env.navigate(url!);
         return { ok: true, error, status, url };
       });
     },
 
     signOut({ redirect = true, callbackUrl } = {}) {
       return write(async () => {
-        const { url } = await postForm("/signout", {}, callbackUrl);
+        const outcome = await writer.postForm("/signout", {}, callbackUrl ?? env.href() ?? "/");
+        if (outcome.error) throw new SessionError("http", outcome.status, config.basePath + "/signout");
         commit(null, "signout");
-        if (redirect) env.navigate(url);
-        return { url };
+        if (redirect) env.navigate(outcome.url!);
+        return { url: outcome.url! };
       });
     },
 
+    async listSessions() {
+      const { body } = await transport.get("/sessions");
+      if (!Array.isArray(body)) throw new SessionError("invalid_response", 200, config.basePath + "/sessions");
+      return body as SessionListing[];
+    },
+    revokeSession: (id) => revoke({ id }),
+    revokeOtherSessions: () => revoke({ others: true }),
+    signOutEverywhere: () => revoke({ all: true }),
+
     on(type, handler) {
-      let bucket = handlers.get(type);
-      if (!bucket) handlers.set(type, (bucket = new Set()));
-      bucket.add(handler);
+      const off = store.on(type, handler);
       const release = retain();
-      return () => {
-        bucket.delete(handler);
-        release();
-      };
+      return () => (off(), release());
     },
 
     destroy() {
@@ -461,8 +548,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       if (running) stop(); // stop() disarms stopTimer, which is only ever armed while running
       destroyed = true;
       readAbort?.abort();
-      listeners.clear();
-      handlers.clear();
+      store.clear();
     },
 
     get droppedMessages() {

@@ -4,11 +4,17 @@
  * hosts pass their own (fake clocks and timers make every test exact).
  */
 export interface ClientEnv {
-  /** Milliseconds since epoch. */
+  /** Milliseconds since epoch: only compared with the server's `Date` and `expires` (never to measure intervals). */
   now: () => number;
+  /**
+   * A clock that never jumps (`performance.now()`), ms from an origin of its own: intervals, throttles and
+   * ordering are measured on it, so setting the system clock back or ahead stops nothing. Each tab has its
+   * own origin, so its readings never leave the tab. Defaults to `now` when an `env` brings its own `now`.
+   */
+  monotonic: () => number;
   setTimeout: (callback: () => void, ms: number) => unknown;
   clearTimeout: (handle: unknown) => void;
-  /** A number in [0, 1) for jitter. */
+  /** A number in [0, 1) for jitter and ids. */
   random: () => number;
   fetch: (input: string, init: RequestInit) => Promise<Response>;
   /** Whether the page is visible to the user. */
@@ -30,6 +36,11 @@ export interface ClientEnv {
    * so a stuck tab cannot block the others.
    */
   withLock?: <T>(name: string, maxHoldMs: number, task: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs `task` holding lock `name` only if no tab holds it now (Web Locks' `ifAvailable`); resolves whether
+   * it ran. Lets one of several tabs step in for a silent leader without queueing behind it.
+   */
+  tryLock?: (name: string, maxHoldMs: number, task: () => Promise<void>) => Promise<boolean>;
 }
 
 /** The messaging and leader election shared by the tabs of one browser. */

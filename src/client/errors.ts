@@ -3,11 +3,11 @@
  * - `network`: the request never got an answer (offline, DNS, CORS, reset).
  * - `timeout`: no answer within `timeout`.
  * - `server`: a 5xx answer.
- * - `http`: another non-2xx answer (401, 403, 404, …); see `status`.
+ * - `http`: another non-2xx answer (401, 403, 404, 429, …); see `status`. A 404 on `/session` usually means a wrong `basePath`.
  * - `redirected`: the server answered with a redirect (e.g. to a login page) instead of JSON.
  * - `invalid_response`: the body was not JSON or not a session.
  * - `csrf`: the server refused the CSRF token twice.
- * - `unauthenticated`: `update()` was called with no session.
+ * - `unauthenticated`: a call that needs a session was made without one.
  * - `destroyed`: the client was destroyed.
  */
 export type SessionErrorCode = "network" | "timeout" | "server" | "http" | "redirected" | "invalid_response" | "csrf" | "unauthenticated" | "destroyed";
@@ -26,10 +26,12 @@ export class SessionError extends Error {
     readonly code: SessionErrorCode,
     /** HTTP status when the server answered. */
     readonly status?: number,
-    /** What was asked, e.g. `/session`. */
+    /** The URL asked, e.g. `/api/auth/session`. */
     readonly path?: string,
+    /** How long the server asked to wait (`Retry-After`), ms. */
+    readonly retryAfter?: number,
   ) {
     // One message shape for every failure keeps the browser bundle small; `code` is what callers match on.
-    super(`sessionpulse: ${code}${path ? ` on ${path}` : ""}${status ? ` (HTTP ${status})` : ""}`);
+    super(`sessionpulse: ${code}${path ? ` on ${path}` : ""}${status ? ` (HTTP ${status})` : ""}${status === 404 ? ": is basePath right?" : ""}`);
   }
 }

@@ -5,7 +5,6 @@
  */
 export { createSessionClient } from "./client.js";
 export { browserEnv } from "./browser-env.js";
-export { broadcastChannelLink } from "./broadcast-tab-link.js";
 export { SessionError, type SessionErrorCode } from "./errors.js";
 export type { ClientEnv, TabLink } from "./env.js";
 export type {

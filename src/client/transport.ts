@@ -5,8 +5,16 @@ import { readSession } from "./session-shape.js";
 
 export interface Answer<T> {
   body: T;
-  /** Server clock minus ours, ms, from the `Date` header; undefined when absent. */
-  offset: number | undefined;
+  /** The server's clock (from `Date`) at monotonic instant `at`; undefined without the header. */
+  server: { time: number; at: number } | undefined;
+}
+
+/** `Retry-After` in ms (seconds or an HTTP date), or undefined. */
+function retryAfter(response: Response, now: number): number | undefined {
+  const value = response.headers.get("retry-after");
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /**
@@ -16,33 +24,33 @@ export interface Answer<T> {
  */
 export function createTransport(env: ClientEnv, basePath: string, timeoutMs: number) {
   async function call(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Answer<unknown>> {
+    const url = basePath + path;
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort);
     let timedOut = false;
     const timer = env.setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs);
-    const sentAt = env.now();
+    const sentAt = env.monotonic();
     try {
       let response: Response;
       try {
-        response = await env.fetch(basePath + path, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
+        response = await env.fetch(url, { credentials: "include", redirect: "manual", ...init, signal: controller.signal });
       } catch {
-        throw new SessionError(timedOut ? "timeout" : "network", undefined, path);
+        throw new SessionError(timedOut ? "timeout" : "network", undefined, url);
       }
       const { status } = response;
-      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) throw new SessionError("redirected", status, path);
-      if (status >= 500) throw new SessionError("server", status, path);
+      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) throw new SessionError("redirected", status, url);
+      if (status >= 500 || status === 429) throw new SessionError(status === 429 ? "http" : "server", status, url, retryAfter(response, env.now()));
       let body: unknown;
       try {
         body = JSON.parse(await response.text());
       } catch {
-        throw new SessionError(timedOut ? "timeout" : "invalid_response", status, path);
+        throw new SessionError(timedOut ? "timeout" : "invalid_response", status, url);
       }
-      if (status >= 400) throw Object.assign(new SessionError("http", status, path), { body });
+      if (status >= 400) throw Object.assign(new SessionError("http", status, url), { body });
       const date = Date.parse(response.headers.get("date") ?? "");
       // The Date header has 1 s resolution; the midpoint of the round trip halves the rest of the error.
-      const offset = Number.isNaN(date) ? undefined : date - (sentAt + env.now()) / 2;
-      return { body, offset };
+      return { body, server: Number.isNaN(date) ? undefined : { time: date, at: (sentAt + env.monotonic()) / 2 } };
     } finally {
       env.clearTimeout(timer);
       signal?.removeEventListener("abort", abort);
@@ -55,15 +63,19 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
       const init = update && { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(update) };
       const answer = await call("/session", init, signal);
       const session = readSession(answer.body);
-      if (session === undefined) throw new SessionError("invalid_response", 200, "/session");
-      return { body: session, offset: answer.offset };
+      if (session === undefined) throw new SessionError("invalid_response", 200, basePath + "/session");
+      return { body: session, server: answer.server };
     },
     async csrf(): Promise<string> {
       const { body } = await call("/csrf");
       const token = (body as { csrfToken?: unknown } | null)?.csrfToken;
-      if (typeof token !== "string") throw new SessionError("invalid_response", 200, "/csrf");
+      if (typeof token !== "string") throw new SessionError("invalid_response", 200, basePath + "/csrf");
       return token;
     },
+    /** A GET answered with JSON, e.g. `/sessions`. */
+    get: (path: string) => call(path),
+    /** A JSON post, e.g. `/sessions/revoke`. */
+    postJson: (path: string, body: object) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
     /** A form post answered with `{ url }` (Auth.js v5 and ours read the header, v4 the `json` field). */
     post: (path: string, fields: Record<string, string>) =>
       call(path, {
@@ -73,3 +85,5 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
       }),
   };
 }
+
+export type Transport = ReturnType<typeof createTransport>;

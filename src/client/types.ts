@@ -1,4 +1,4 @@
-import type { Session } from "../shared/session.js";
+import type { Session, SessionListing } from "../shared/session.js";
 import type { ClientEnv } from "./env.js";
 import type { SessionError } from "./errors.js";
 
@@ -13,7 +13,7 @@ export interface SessionSnapshot {
   error: SessionError | null;
   /** True while the data shown could not be confirmed by the server (errors, offline). */
   isStale: boolean;
-  /** When `data` last changed, ms since epoch (this machine's clock). */
+  /** When `data` last changed, ms since epoch (this machine's clock, for display only). */
   updatedAt: number;
   /** Whether this tab is the one that polls for the browser. */
   isLeader: boolean;
@@ -57,9 +57,13 @@ export interface SessionEvent {
 
 export interface SignInResult {
   ok: boolean;
-  /** Auth.js error name, e.g. `"CredentialsSignin"`; null on success. */
+  /**
+   * Why it failed: the Auth.js error name from the answer's URL (`"CredentialsSignin"`), or the server's
+   * code for a request it refused before reading it (`"origin_forbidden"`, `"body_malformed"`); null on success.
+   */
   error: string | null;
   status: number;
+  /** Where to go next; null when the server refused the request itself. */
   url: string | null;
 }
 
@@ -86,6 +90,21 @@ export interface SessionClient {
   update: (data?: unknown) => Promise<Session | null>;
   signIn: (provider: "credentials", fields: Record<string, string>, options?: RedirectOptions) => Promise<SignInResult>;
   signOut: (options?: RedirectOptions) => Promise<{ url: string }>;
+  /**
+   * The signed-in user's sessions (`GET /sessions`): where they are signed in, never a token.
+   *
+   * @example
+   * ```ts
+   * const others = (await client.listSessions()).filter((session) => !session.current);
+   * ```
+   */
+  listSessions: () => Promise<SessionListing[]>;
+  /** Ends one of the user's sessions by its `id` from {@link SessionClient.listSessions}; the current one signs every tab out. */
+  revokeSession: (id: string) => Promise<void>;
+  /** Ends every session of the user but this browser's ("sign out other devices"). */
+  revokeOtherSessions: () => Promise<void>;
+  /** Ends every session of the user, this one included ("sign out everywhere"). */
+  signOutEverywhere: () => Promise<void>;
   on: (type: SessionEventType, listener: (event: SessionEvent) => void) => () => void;
   /** Removes every timer, listener and channel. */
   destroy: () => void;

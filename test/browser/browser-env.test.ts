@@ -113,16 +113,20 @@ describe("a client on the default sources", () => {
     expect(client.getSnapshot()).toMatchObject({ status: "authenticated", data: session, isLeader: true });
   });
 
-  it("syncs a sign-out between two clients over broadcast-channel, with no request from the other", async () => {
+  it("syncs a sign-out between two clients over broadcast-channel (loaded on demand without Web Locks), confirmed by one read", async () => {
     // happy-dom reports `navigator.locks` as null, which broadcast-channel's Web Locks probe trips on; no Web Locks, as in older browsers.
     Object.defineProperty(navigator, "locks", { value: undefined, configurable: true });
     const [a, b] = [createSessionClient({ initialSession: session, refetchInterval: 0 }), createSessionClient({ initialSession: session, refetchInterval: 0 })];
     clients.push(a, b);
     a.subscribe(() => {});
     b.subscribe(() => {});
+    // The package loads on demand: wait until both links are up (one of the two was elected) before acting.
+    await until(() => a.getSnapshot().isLeader || b.getSnapshot().isLeader, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await a.signOut({ redirect: false });
     await until(() => b.getSnapshot().status === "unauthenticated");
-    expect(requests).toEqual(["POST /signout token"]);
+    // The other tab does not take a sign-out from the channel on trust: it asks the server once.
+    expect(requests).toEqual(["POST /signout token", "GET /session"]);
     // One of the two was elected leader (message-based election here: happy-dom has no Web Locks).
     await until(() => a.getSnapshot().isLeader || b.getSnapshot().isLeader, 5000);
     expect(a.getSnapshot().isLeader && b.getSnapshot().isLeader).toBe(false);

@@ -3,49 +3,51 @@ import { readMessage } from "../../src/client/messages.ts";
 import { createBrowser } from "./harness.ts";
 
 const valid = (overrides: Record<string, unknown> = {}) => ({
-  v: 1,
-  type: "session",
-  from: "other",
-  at: 1_000,
+  v: 2,
+  type: "state",
+  id: "m-1",
   reason: "refresh",
+  seen: [],
   session: { user: { name: "Ada" }, expires: "2030-01-01T00:00:00.000Z" },
-  offset: 0,
+  server: 1_000,
   ...overrides,
 });
 
 describe("channel message validation", () => {
   it("accepts a well-formed message", () => {
-    expect(readMessage(valid(), "self", 2_000)).toMatchObject({ ok: true });
-    expect(readMessage({ v: 1, type: "hello", from: "other" }, "self", 0)).toMatchObject({ ok: true });
+    expect(readMessage(valid())).toMatchObject({ ok: true });
+    expect(readMessage({ v: 2, type: "hello", id: "h" })).toMatchObject({ ok: true });
+    expect(readMessage({ v: 2, type: "poll", id: "p" })).toMatchObject({ ok: true });
+    expect(readMessage({ v: 2, type: "failure", id: "f", code: "server", status: 503 })).toMatchObject({ ok: true });
   });
 
   it.each([
     ["null", null],
     ["a string", "session"],
     ["a number", 42],
-    ["an unknown type", { v: 1, type: "admin", from: "x" }],
+    ["an unknown type", { v: 2, type: "admin", id: "x" }],
     ["the foreign shape of catalogue 29", { type: "session", user: { role: "admin" } }],
   ])("refuses %s as not ours", (_, raw) => {
-    expect(readMessage(raw, "self", 2_000)).toEqual({
-      ok: false,
-      ours: raw !== null && typeof raw === "object" && (raw as { type?: unknown }).type === "session",
-    });
+    expect(readMessage(raw)).toEqual({ ok: false, ours: false });
   });
 
   it.each([
-    ["another version", valid({ v: 2 })],
-    ["a message claiming to come from this tab", valid({ from: "self" })],
-    ["a 100-character sender", valid({ from: "x".repeat(100) })],
+    ["another version", valid({ v: 1 })],
+    ["a message without id", valid({ id: undefined })],
+    ["a 100-character id", valid({ id: "x".repeat(100) })],
     ["an unknown reason", valid({ reason: "elevate" })],
-    ["a timestamp from the future", valid({ at: 60_000 })],
-    ["a non-numeric timestamp", valid({ at: "1000" })],
-    ["an infinite offset", valid({ offset: Infinity })],
+    ["a non-array seen", valid({ seen: "w" })],
+    ["a seen list of 17 writes", valid({ seen: Array.from({ length: 17 }, (_, i) => `w${i}`) })],
+    ["a non-numeric server time", valid({ server: "1000" })],
+    ["an infinite server time", valid({ server: Infinity })],
+    ["an unknown failure code", { v: 2, type: "failure", id: "f", code: "elevate" }],
+    ["a failure with a bogus status", { v: 2, type: "failure", id: "f", code: "server", status: 9999 }],
     ["a session without user", valid({ session: { expires: "2030-01-01T00:00:00.000Z" } })],
     ["a session with a bad expiry", valid({ session: { user: {}, expires: "soon" } })],
     ["a session array", valid({ session: [] })],
     ["a 1 MB session", valid({ session: { user: { blob: "x".repeat(1_000_000) }, expires: "2030-01-01T00:00:00.000Z" } })],
   ])("refuses %s", (_, raw) => {
-    expect(readMessage(raw, "self", 2_000).ok).toBe(false);
+    expect(readMessage(raw).ok).toBe(false);
   });
 });
 
@@ -60,22 +62,23 @@ describe("forged and malformed messages in a running tab", () => {
       1,
       { type: "session", user: { role: "admin" } },
       valid({ v: 99 }),
-      valid({ at: Number.MAX_SAFE_INTEGER }),
+      valid({ server: "soon" }),
       new Uint8Array(4),
-      { v: 1, type: "session", from: {} },
+      { v: 2, type: "state", id: {} },
     ];
     for (let i = 0; i < 10_000; i++) browser.hub.inject(garbage[i % garbage.length]);
     await browser.time.advance(1000);
     expect(tab.client.droppedMessages).toBe(10_000);
     expect(browser.server.sessionReads()).toBe(1);
     expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", data: browser.server.session });
-    expect(browser.hub.stats.messages).toBe(1); // the refresh result, broadcast once; no re-broadcast loop
+    // The leader's "poll" sign of life and the refresh result, each once: no re-broadcast loop.
+    expect(browser.hub.stats.messages).toBe(2);
   });
 
   it("never adopts data from a message that fails validation", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0, initialSession: null });
-    browser.hub.inject({ v: 1, type: "session", from: "evil", at: browser.time.now(), reason: "signin", session: { user: { role: "admin" } }, offset: 0 });
+    browser.hub.inject({ v: 2, type: "state", id: "evil", seen: [], reason: "signin", session: { user: { role: "admin" } } });
     await browser.time.advance(100);
     expect(tab.client.getSnapshot().data).toBeNull();
   });
@@ -87,7 +90,7 @@ describe("forged and malformed messages in a running tab", () => {
     const follower = browser.openTab({ refetchInterval: 0, initialSession });
     await browser.time.advance(10);
     follower.page.hide();
-    browser.hub.inject(valid({ v: 2 }));
+    browser.hub.inject(valid({ v: 3 }));
     await browser.time.advance(100);
     expect(browser.server.state.requests.filter((request) => request.tab === "tab2")).toEqual([]);
   });
@@ -96,9 +99,9 @@ describe("forged and malformed messages in a running tab", () => {
 describe("normalised payloads", () => {
   it("treats a relayed {} session as signed out, not as a session", async () => {
     const browser = createBrowser();
-    const initialSession = browser.server.signInDirectly();
-    const tab = browser.openTab({ refetchInterval: 0, initialSession });
-    browser.hub.inject({ v: 1, type: "session", from: "v4-tab", at: browser.time.now(), reason: "signout", session: {}, offset: 0 });
+    const tab = browser.openTab({ refetchInterval: 0 });
+    // A loading tab takes the first state it hears (nothing to check it against yet).
+    browser.hub.inject({ v: 2, type: "state", id: "v4-tab", seen: [], reason: "sync", session: {} });
     await browser.time.advance(10);
     expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
   });

@@ -34,17 +34,25 @@ describe("ordering", () => {
     expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
   });
 
-  it("ignores a broadcast older than the state it shows and applies a newer one", async () => {
+  it("ignores a read answered before a write this tab has seen, and applies a newer one", async () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
     const tab = browser.openTab({ refetchInterval: 0, initialSession });
     await browser.time.advance(10);
-    browser.hub.inject({ v: 1, type: "session", from: "old-tab", at: browser.time.now() - 60_000, reason: "refresh", session: null, offset: 0 });
+    const state = (overrides: Record<string, unknown>) => ({ v: 2, type: "state", id: "m" + Math.random().toString(36).slice(2), seen: [], ...overrides });
+    const update = { ...initialSession, user: initialSession.user, marker: "after-write" };
+    browser.hub.inject(state({ id: "write-1", reason: "update", session: update }));
     await browser.time.advance(10);
-    expect(tab.client.getSnapshot().status).toBe("authenticated");
-    browser.hub.inject({ v: 1, type: "session", from: "new-tab", at: browser.time.now(), reason: "signout", session: null, offset: 0 });
+    expect(tab.client.getSnapshot().data?.marker).toBe("after-write");
+    browser.hub.inject(state({ id: "write-2", reason: "update", session: { ...update, marker: "second" } }));
     await browser.time.advance(10);
-    expect(tab.client.getSnapshot().status).toBe("unauthenticated");
+    // A read that went out after write-1 but before write-2: older than what the tab shows.
+    browser.hub.inject(state({ reason: "refresh", seen: ["write-1"], session: { ...update, marker: "stale" } }));
+    await browser.time.advance(10);
+    expect(tab.client.getSnapshot().data?.marker).toBe("second");
+    browser.hub.inject(state({ reason: "refresh", seen: ["write-1", "write-2"], session: { ...update, marker: "fresh" } }));
+    await browser.time.advance(10);
+    expect(tab.client.getSnapshot().data?.marker).toBe("fresh");
   });
 });
 

@@ -191,3 +191,25 @@ describe("network", () => {
     expect(tab.client.getSnapshot()).toMatchObject({ status: "authenticated", isStale: false, error: null });
   });
 });
+
+describe("tabs starting together (issue 11, 4b)", () => {
+  it.each([
+    [0, 0],
+    [3, 0],
+    [3, 150],
+    [3, 105],
+  ])(
+    "10 tabs opened at once (message delay %i ms, election after %i ms): the leader's first poll is armed, and polling goes on",
+    async (messageDelayMs, electionDelayMs) => {
+      const browser = createBrowser({ messageDelayMs, electionDelayMs });
+      browser.server.signInDirectly();
+      Array.from({ length: 10 }, () => browser.openTab({ refetchInterval: 2 }));
+      await browser.time.advance(1_000);
+      const from = browser.time.now();
+      await browser.time.advance(20_000);
+      // One poll per 2 s for the browser.
+      expect(browser.server.sessionReads(from)).toBeGreaterThanOrEqual(9);
+      expect(browser.server.sessionReads(from)).toBeLessThanOrEqual(11);
+    },
+  );
+});

@@ -38,10 +38,12 @@ export function createPageSignals() {
   return { page, env };
 }
 
-function timeEnv(time: FakeTime, seed: number): Pick<ClientEnv, "now" | "setTimeout" | "clearTimeout" | "random"> {
+function timeEnv(time: FakeTime, seed: number): Pick<ClientEnv, "now" | "monotonic" | "setTimeout" | "clearTimeout" | "random"> {
   let state = seed;
   return {
     now: time.now,
+    // Each tab's monotonic clock has its own origin, as performance.now() does.
+    monotonic: () => time.now() - seed * 1000,
     setTimeout: time.setTimeout,
     clearTimeout: time.clearTimeout,
     // A small deterministic generator, so jitter is reproducible.
@@ -62,6 +64,8 @@ export interface SimulatedBrowserOptions {
   crashDetectMs?: number;
   /** How long a channel message takes to reach the other tabs, ms (0: before any timer, as on a quiet machine). */
   messageDelayMs?: number;
+  /** How long the first leader election takes, ms (0: at once). */
+  electionDelayMs?: number;
 }
 
 /**
@@ -71,26 +75,35 @@ export interface SimulatedBrowserOptions {
  */
 export function simulatedBrowser(
   createSessionClient: (options: SessionClientOptions) => SessionClient,
-  { latency = 20, maxAge = 3600, skew = 0, clientSkew = 0, crashDetectMs = 1000, messageDelayMs = 0 }: SimulatedBrowserOptions = {},
+  { latency = 20, maxAge = 3600, skew = 0, clientSkew = 0, crashDetectMs = 1000, messageDelayMs = 0, electionDelayMs = 0 }: SimulatedBrowserOptions = {},
 ) {
   const time = createFakeTime();
   const server = createFakeServer(time, { latency, maxAge, skew });
-  const hub = createTabHub(time, { crashDetectMs, messageDelayMs });
+  const hub = createTabHub(time, { crashDetectMs, messageDelayMs, electionDelayMs });
   let count = 0;
 
   function openTab(options: SessionClientOptions = {}, name = `tab${++count}`) {
     const { page, env: pageEnv } = createPageSignals();
     const clock = timeEnv(time, count * 7919);
     let dead = false;
+    /** Callbacks held back while the tab's JavaScript is paused (a debugger, a busy main thread). */
+    let paused: Array<() => void> | undefined;
     const fetch = server.fetchFor(name);
+    const wall = { skew: clientSkew };
     const env: Partial<ClientEnv> = {
       ...clock,
-      // A dead tab's timers never fire and it sends nothing, as when its process is killed.
-      setTimeout: (run, ms) => clock.setTimeout(() => !dead && run(), ms),
-      now: () => time.now() + clientSkew,
+      // A dead tab's timers never fire and it sends nothing, as when its process is killed; a paused one's fire on resume.
+      setTimeout: (run, ms) => clock.setTimeout(() => !dead && (paused ? paused.push(run) : run()), ms),
+      now: () => time.now() + wall.skew,
       ...pageEnv,
       ...hub.env(name),
       fetch: (input, init) => (dead ? new Promise(() => {}) : fetch(input, init)),
+    };
+    const hubLink = env.openTabLink!;
+    // Messages to a paused tab wait for it to resume.
+    env.openTabLink = (channel) => {
+      const link = hubLink(channel);
+      return { ...link, onMessage: (listener) => link.onMessage((message) => (paused ? paused.push(() => listener(message)) : listener(message))) };
     };
     const client = createSessionClient({ basePath: "http://localhost/api/auth", ...options, env: { ...env, ...options.env } });
     const unsubscribe = client.subscribe(() => {});
@@ -98,7 +111,22 @@ export function simulatedBrowser(
       dead = true;
       hub.crash(name);
     };
-    return { name, client, page, unsubscribe, kill };
+    return {
+      name,
+      client,
+      page,
+      unsubscribe,
+      kill,
+      /** Pauses the tab's JavaScript: it keeps its leadership and locks, runs nothing. */
+      pause: () => void (paused ??= []),
+      resume() {
+        const due = paused ?? [];
+        paused = undefined;
+        due.forEach((run) => run());
+      },
+      /** Sets this tab's wall clock (Date.now) off by `ms`; its monotonic clock goes on. */
+      setClockSkew: (ms: number) => void (wall.skew = ms),
+    };
   }
 
   return { time, server, hub, openTab };

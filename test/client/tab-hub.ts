@@ -14,11 +14,12 @@ interface Member {
  * hands over to the oldest remaining candidate (at once when the leader closes,
  * after `crashDetectMs` when it dies without closing), and a lock queue.
  */
-export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDelayMs = 0 } = {}) {
+export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDelayMs = 0, electionDelayMs = 0 } = {}) {
   const members: Member[] = [];
   let leader: Member | undefined;
   const lockQueue: Array<() => void> = [];
   let lockHeld = false;
+  const heldNamed = new Set<string>();
   const stats = { messages: 0 };
 
   function elect() {
@@ -52,7 +53,7 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
       member.onLeadership = undefined;
       if (leader === member) time.setTimeout(elect, crashDetectMs);
     },
-    env(name: string): Pick<ClientEnv, "openTabLink" | "withLock"> {
+    env(name: string): Pick<ClientEnv, "openTabLink" | "withLock" | "tryLock"> {
       return {
         openTabLink(): TabLink {
           const member: Member = { name, alive: true };
@@ -75,7 +76,9 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
             },
             onLeadership(listener) {
               member.onLeadership = listener;
-              queueMicrotask(elect);
+              // A real election (a Web Lock grant) may come after the page's first read is queued.
+              if (electionDelayMs > 0) time.setTimeout(elect, electionDelayMs);
+              else queueMicrotask(elect);
             },
             close() {
               member.alive = false;
@@ -86,6 +89,16 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
               }
             },
           };
+        },
+        async tryLock(lockName, maxHoldMs, task) {
+          if (heldNamed.has(lockName)) return false;
+          heldNamed.add(lockName);
+          let timer: unknown;
+          const bound = new Promise<void>((resolve) => (timer = time.setTimeout(resolve, maxHoldMs)));
+          await Promise.race([task().catch(() => {}), bound]);
+          time.clearTimeout(timer);
+          heldNamed.delete(lockName);
+          return true;
         },
         async withLock(_name, maxHoldMs, task) {
           if (lockHeld)
