@@ -7,6 +7,7 @@
  */
 export { SessionProvider, type SessionProviderProps } from "./session-provider.js";
 export { useSession } from "./use-session.js";
+export { useSessionSnapshot } from "./use-session-snapshot.js";
 export type { UseSessionOptions, UseSessionResult } from "./types.js";
 export { useSessionClient } from "./context.js";
 export type { Session, SessionClient, SessionSnapshot, SessionStatus } from "sessionpulse";

@@ -26,7 +26,10 @@ function viewSelector(): (snapshot: SessionSnapshot) => View {
  * if (status === "authenticated") return <p>Hi {data.user.name}</p>;
  * ```
  */
-export function useSession({ required = false, onUnauthenticated }: UseSessionOptions = {}): UseSessionResult {
+export function useSession(options: UseSessionOptions = {}): UseSessionResult {
+  const { required = false, onUnauthenticated, redirectTo } = options;
+  if (required && !onUnauthenticated && typeof redirectTo !== "string")
+    throw new TypeError("sessionpulse: useSession({ required: true }) needs onUnauthenticated or redirectTo (the app's sign-in page)");
   const client = useSessionClient();
   const [view] = useState(viewSelector);
   const [serverView] = useState(() => view(client.getSnapshot()));
@@ -44,9 +47,10 @@ export function useSession({ required = false, onUnauthenticated }: UseSessionOp
   useEffect(() => {
     if (!unauthenticated) return;
     if (onUnauthenticatedRef.current) return onUnauthenticatedRef.current();
-    const query = new URLSearchParams({ error: "SessionRequired", callbackUrl: window.location.href });
-    window.location.assign(`${client.basePath}/signin?${query}`);
-  }, [unauthenticated, client]);
+    const target = new URL(redirectTo!, window.location.href);
+    target.searchParams.set("callbackUrl", window.location.href);
+    window.location.assign(target.href);
+  }, [unauthenticated, redirectTo]);
   return useMemo(
     () => ({ ...shown, status: unauthenticated ? "loading" : shown.status, update: client.update }) as UseSessionResult,
     [shown, unauthenticated, client],

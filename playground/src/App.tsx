@@ -1,6 +1,6 @@
 import { memo, useEffect, useLayoutEffect, useSyncExternalStore } from "react";
 import type { Session, SessionSnapshot } from "sessionpulse";
-import { useSessionClient } from "sessionpulse/react";
+import { useSessionSnapshot } from "sessionpulse/react";
 import { ago, clockTime, formatDuration, useDemoState, useNow } from "./api.ts";
 import { AccountPanel, SessionsPanel, SimulatePanel } from "./Controls.tsx";
 import { Icon } from "./icons.tsx";
@@ -18,13 +18,8 @@ export function openAnotherTab() {
   window.open(location.href, "_blank", "noopener");
 }
 
-function useSnapshot(): SessionSnapshot {
-  const client = useSessionClient();
-  return useSyncExternalStore(client.subscribe, client.getSnapshot);
-}
-
 export function App({ settings }: { settings: Settings }) {
-  const snapshot = useSnapshot();
+  const snapshot = useSessionSnapshot();
   const { status, isLeader, isStale, data } = snapshot;
   const accent = typeof data?.accent === "string" ? data.accent : "indigo";
 

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent, type ReactNode } from "react";
 import type { SessionListing, SessionSnapshot } from "sessionpulse";
 import { useSession, useSessionClient } from "sessionpulse/react";
-import { ago, clockTime, describeAgent, listSessions, revokeSessions, setOutage, setStrategy, useDemoState, useNow } from "./api.ts";
+import { ago, clockTime, describeAgent, setOutage, setStrategy, useDemoState, useNow } from "./api.ts";
 import { Icon } from "./icons.tsx";
 import { offlineSwitch } from "./tab.ts";
 
@@ -292,7 +292,7 @@ export function SessionsPanel({ snapshot }: { snapshot: SessionSnapshot }) {
   const signedIn = snapshot.status === "authenticated";
   const strategy = typeof snapshot.data?.strategy === "string" ? snapshot.data.strategy : demo?.strategy;
 
-  const reload = useCallback(() => run("list", async () => setSessions(await listSessions())), [run]);
+  const reload = useCallback(() => run("list", async () => setSessions(await client.listSessions())), [run, client]);
   // Reload when the session or the strategy changes, but only in a tab the user can see:
   // background tabs stay quiet and catch up when they are shown.
   const visible = useSyncExternalStore(onVisibilityChange, () => document.visibilityState !== "hidden");
@@ -307,12 +307,11 @@ export function SessionsPanel({ snapshot }: { snapshot: SessionSnapshot }) {
   // Signed out: nothing to list, whatever the last answer was.
   const sessions = key ? listed : null;
 
+  // The client reads the session again after revoking (this browser's own may be among them) and tells the other tabs.
   const revoke = (target: { id: string } | { all: true }) =>
     run("revoke", async () => {
-      await revokeSessions(target);
-      // This browser's own session may be among them: ask the server now (the other tabs hear the answer).
-      await client.refresh();
-      if (client.getSnapshot().status === "authenticated") setSessions(await listSessions());
+      await ("id" in target ? client.revokeSession(target.id) : client.signOutEverywhere());
+      if (client.getSnapshot().status === "authenticated") setSessions(await client.listSessions());
     });
 
   return (

@@ -1,12 +1,10 @@
 /**
- * Calls the page makes besides the client's own: the session list and
- * revocation (`/api/auth/sessions`, with the CSRF token), and the demo server's
- * switches (`/demo/*`).
+ * Calls the page makes besides the client's own: the demo server's switches
+ * (`/demo/*`). Sessions are listed and revoked through the client's API.
  */
-import type { SessionListing } from "sessionpulse";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { DemoState } from "../server.ts";
-import { demoEvents, trackedFetch } from "./tab.ts";
+import { demoEvents } from "./tab.ts";
 
 async function json<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => null)) as (T & { message?: string; error?: string }) | null;
@@ -56,26 +54,6 @@ export function useDemoState(): DemoState | null {
     if (!demoState) void loadDemoState().catch(() => {});
   }, []);
   return state;
-}
-
-// ---------------------------------------------------------------------------
-// Sessions of the signed-in user
-
-async function csrfToken(): Promise<string> {
-  return (await json<{ csrfToken: string }>(await trackedFetch("/api/auth/csrf"))).csrfToken;
-}
-
-export async function listSessions(): Promise<SessionListing[]> {
-  return json<SessionListing[]>(await trackedFetch("/api/auth/sessions"));
-}
-
-export async function revokeSessions(target: { id: string } | { all: true }): Promise<void> {
-  const response = await trackedFetch("/api/auth/sessions/revoke", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ csrfToken: await csrfToken(), ...target }),
-  });
-  await json(response);
 }
 
 // ---------------------------------------------------------------------------

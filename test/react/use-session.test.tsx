@@ -169,12 +169,12 @@ describe("SessionProvider + useSession", () => {
     expect(seen).toContain("loading");
   });
 
-  it("required without onUnauthenticated goes to the sign-in page like Auth.js", async () => {
+  it("required with redirectTo goes to the app's sign-in page with callbackUrl (this server has no sign-in page of its own)", async () => {
     const { env, time } = createFakeEnv();
     const assign = vi.fn();
     vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, href: "http://localhost:3000/private", assign });
     function Guarded() {
-      useSession({ required: true });
+      useSession({ required: true, redirectTo: "/login" });
       return null;
     }
     render(
@@ -183,7 +183,33 @@ describe("SessionProvider + useSession", () => {
       </SessionProvider>,
     );
     await act(() => time.advance(100));
-    expect(assign).toHaveBeenCalledWith("/api/auth/signin?error=SessionRequired&callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fprivate");
+    expect(assign).toHaveBeenCalledWith("http://localhost:3000/login?callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fprivate");
+  });
+
+  it("required with neither onUnauthenticated nor redirectTo is a clear error, not a redirect to a page that does not exist", () => {
+    const { env } = createFakeEnv();
+    function Guarded() {
+      useSession({ required: true } as never);
+      return null;
+    }
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(() =>
+      render(
+        <SessionProvider session={null} env={env} basePath="/api/auth">
+          <Guarded />
+        </SessionProvider>,
+      ),
+    ).toThrow(/onUnauthenticated or redirectTo/);
+  });
+
+  it("the result narrows as components are written (a compile-time check, run by the type checker)", () => {
+    function Account() {
+      const { data, status } = useSession();
+      if (status === "loading") return null;
+      if (status === "unauthenticated") return <p>{String(data satisfies null)}</p>;
+      return <p>{data.user.name}</p>;
+    }
+    expect(Account).toBeTypeOf("function");
   });
 
   it("Strict Mode's double mount starts one poller, not two", async () => {
