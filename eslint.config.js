@@ -9,12 +9,12 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "test-results/", "reports/", ".stryker-tmp/", "playground/dist/", "bench/peers/", "**/node_modules/"] },
+  { ignores: ["dist/", "coverage/", "test-results/", "reports/", ".stryker-tmp/", ".readme-check/", "playground/dist/", "bench/peers/", "**/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "test/smoke/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "scripts/*.d.ts", "test/smoke/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
