@@ -1,34 +1,27 @@
-import type { Session, SessionListing } from "../shared/session.js";
+import type { Session } from "../shared/session.js";
 import { retryDelay } from "./backoff.js";
 import type { TabLink } from "./env.js";
 import { SessionError } from "./errors.js";
-import { identityOf, isWrite, MAX_SEEN, PROTOCOL_VERSION, readMessage, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
+import { PROTOCOL_VERSION, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
 import { MAX_DELAY, readOptions } from "./options.js";
+import { createOperations } from "./operations.js";
+import { createReader } from "./reader.js";
 import { nextWake, standbyGrace, type Wake } from "./schedule.js";
 import { createServerClock } from "./server-clock.js";
 import { createSnapshotStore } from "./snapshot-store.js";
+import { createTabProtocol } from "./tab-protocol.js";
 import { createTransport } from "./transport.js";
-import type { SessionClient, SessionClientOptions, SessionSnapshot, SignInResult } from "./types.js";
+import type { SessionClient, SessionClientOptions, SessionSnapshot } from "./types.js";
 import { createWriter } from "./writer.js";
 
 /** Wait for another tab to answer `hello` before asking the server, ms. */
 const HELLO_WAIT = 100;
 /** Keep running this long after the last subscriber leaves, so a remount (React Strict Mode) does not restart anything, ms. */
 const STOP_GRACE = 1_000;
-const REFRESH_LOCK = "sessionpulse:refresh";
 /** Held by the one follower that reads for a leader gone silent. */
 const STANDBY_LOCK = "sessionpulse:standby";
-/** Pause, after a conditional refresh waited for the lock, before it asks whether it is still needed, ms. */
-const LOCK_SETTLE = 10;
 /** The longest `Retry-After` obeyed, ms: a misconfigured server must not silence the client for days. */
 const MAX_RETRY_AFTER = 300_000;
-
-interface ReadOptions {
-  /** Asked once the lock is held: another tab may have brought the answer meanwhile. */
-  stillNeeded?: () => boolean;
-  /** Hold the browser-wide read lock (default): one tab reads at a time. A standby read skips it (a hung leader may hold it). */
-  lock?: boolean;
-}
 
 /**
  * Creates the session client: one per page. It holds the session, keeps it
@@ -81,30 +74,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   /** Whether this tab asked the server once because its own clock said the session had expired. */
   let askedForClock = false;
 
-  // Reads.
-  let reading: Promise<SessionSnapshot> | undefined;
-  let readSentAt = Infinity;
-  /** The held message the read in flight checks, if it went out after that message arrived. */
-  let readChecks: StateMessage | undefined;
-  let readAbort: AbortController | undefined;
-  /** Why the read not sent yet is wanted, one predicate per caller: it goes out if any still holds. */
-  let readNeeds: Array<() => boolean> = [];
-  /** Writes applied (this tab's or announced by another): a read that went out before one may predate it. */
-  let writesApplied = 0;
-
-  // The tab protocol.
-  let link: TabLink | undefined;
-  let lastWrite: string | null = null;
-  let lastWriteAt = -Infinity;
-  const recentWrites: string[] = [];
-  /** An identity change announced over the channel, shown only once a read confirms it. */
-  let held: StateMessage | undefined;
-  /** When a check last refuted an announced change: the next check waits a throttle window after it (a forger re-posting costs one read per window). */
-  let refutedAt = -Infinity;
-  let droppedMessages = 0;
-  let lastDropRefresh = -Infinity;
-
   // Lifecycle.
+  let link: TabLink | undefined;
   let running = false;
   let destroyed = false;
   let refs = 0;
@@ -126,12 +97,47 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const checkTimer = timer();
 
   const post = (message: OutgoingMessage) => link?.post({ v: PROTOCOL_VERSION, id: newId(), ...message });
-  const remember = (writeId: string) => {
-    lastWrite = writeId;
-    lastWriteAt = mono();
-    recentWrites.push(writeId);
-    if (recentWrites.length > MAX_SEEN) recentWrites.shift();
-    writesApplied++;
+
+  const tabs = createTabProtocol(
+    env,
+    { throttle, timeout },
+    {
+      shown,
+      post,
+      apply: (session, reason, server, writeId) => apply(session, "remote", reason, { server, writeId }),
+      showFailure: (error) => (showFailure(error, "remote"), schedule()),
+      heard(polling) {
+        heardAt = mono();
+        pollInFlight = polling;
+        schedule();
+      },
+      refresh: (request) => refresh(request),
+      serverTime: () => serverClock.shared(),
+      checkTimer,
+      newId,
+    },
+  );
+
+  const reader = createReader<StateMessage | undefined>(env, transport, timeout, {
+    locked: () => !!link,
+    writes: () => tabs.writes,
+    sending() {
+      if (shown().isLeader) post({ type: "poll" });
+      return tabs.held;
+    },
+    answered(session, server, startedAt, mark) {
+      if (server) serverClock.set(server.time, server.at);
+      apply(session, "local", "refresh", { startedAt, mark });
+    },
+    failed: (error) => fail(error),
+    settled: () => schedule(),
+  });
+  tabs.use(reader);
+
+  /** Runs a read unless the client is destroyed; resolves with the snapshot after it. */
+  const refresh = async (request?: Parameters<typeof reader.refresh>[0]): Promise<SessionSnapshot> => {
+    if (!destroyed) await reader.refresh(request);
+    return shown();
   };
 
   /**
@@ -142,28 +148,13 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     session: Session | null,
     source: "local" | "remote",
     reason: SessionReason,
-    { startedAt = mono(), server, writeId }: { startedAt?: number; server?: number; writeId?: string } = {},
+    { startedAt = mono(), server, writeId, mark }: { startedAt?: number; server?: number; writeId?: string; mark?: StateMessage } = {},
   ) {
     if (server !== undefined) serverClock.set(server);
-    if (isWrite(reason)) remember(writeId ?? newId());
     // A read confirming another tab's announced change: the change, and so its events, came from that tab.
     let cause = source;
-    if (source === "local") {
-      const checks = !isWrite(reason) && readChecks === held ? held : undefined;
-      if (checks) {
-        settleHeld(checks, session);
-        cause = "remote";
-      } else if (isWrite(reason)) held = undefined; // this tab's own write is newer than anything announced before it
-      post({
-        type: "state",
-        ...(isWrite(reason) && { id: lastWrite! }),
-        reason: checks ? "verify" : reason,
-        session,
-        seen: recentWrites,
-        server: serverClock.shared(),
-        ...(checks && { re: checks.id }),
-      });
-    }
+    if (source === "local") cause = tabs.announce(session, reason, mark);
+    else if (writeId) tabs.remember(writeId);
     syncedAt = startedAt;
     heardAt = mono();
     pollInFlight = false;
@@ -182,16 +173,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (reason === "update") store.emit("update", cause);
     if (reason === "refresh" || reason === "sync" || reason === "verify") store.emit("refresh", cause);
     schedule();
-  }
-
-  /** A check of the held message came back with `session`: it confirms the change or refutes it. */
-  function settleHeld(message: StateMessage, session: Session | null) {
-    held = undefined;
-    if (isWrite(message.reason) && identityOf(session) === identityOf(message.session)) remember(message.id);
-    if (identityOf(session) !== identityOf(message.session)) {
-      droppedMessages++;
-      refutedAt = mono();
-    }
   }
 
   function fail(error: unknown) {
@@ -233,7 +214,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       retryAt,
       expiresAt,
       refreshedAhead: !!data && refreshedAheadOf === data.expires,
-      checking: !!held,
+      checking: !!tabs.held,
     });
     pollTimer(wake.at, () => onWake(wake));
   }
@@ -243,18 +224,21 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (!online()) return; // resumed by the `online` event
     if (wake.reason === "standby") return standby();
     if (wake.reason === "ahead") refreshedAheadOf = shown().data?.expires;
-    const stillNeeded = wake.reason === "retry" ? () => failures > 0 || !!held : wake.reason === "ahead" ? () => true : () => mono() - syncedAt >= interval;
+    const stillNeeded =
+      wake.reason === "retry"
+        ? () => failures > 0 || !!tabs.held || shown().status === "loading"
+        : wake.reason === "ahead"
+          ? () => true
+          : () => mono() - syncedAt >= interval;
     void refresh({ stillNeeded });
   }
 
   /** The leader went silent (its page hung, say): one follower reads instead, without the read lock the leader may hold. */
   function standby() {
-    if (reading && readSentAt !== Infinity) return; // this tab's own read is out; its answer re-arms the timers
+    if (reader.sent) return; // this tab's own read is out; its answer re-arms the timers
     const silent = () => mono() - heardAt >= interval + standbyGrace(interval, env.isVisible());
     const task = async () => {
-      if (!silent()) return;
-      readAbort?.abort(); // a read still queued for the lock the silent tab holds
-      await (reading = read({ lock: false }).finally(() => ((reading = undefined), schedule())));
+      if (silent()) await reader.standIn();
     };
     if (!env.tryLock) return void task();
     void env.tryLock(STANDBY_LOCK, timeout + 1_000, task).then((ran) => {
@@ -268,7 +252,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     const { data } = shown();
     if (!data) return;
     // Until a server has told this tab its time, "expired" is only this machine's clock speaking, and it may
-    // be a day off: ask the server rather than sign the tab out on it.
+    // be a day off: ask the server once rather than sign the tab out on it.
     if (serverClock.shared() === undefined && !askedForClock) {
       askedForClock = true;
       return void refresh({ stillNeeded: () => serverClock.shared() === undefined });
@@ -276,117 +260,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (serverClock.now() < Date.parse(data.expires)) return schedule();
     store.set({ status: "unauthenticated", data: null, error: null, isStale: false, updatedAt: env.now() });
     store.emit("expired", "local");
-    schedule();
-  }
-
-  /**
-   * One read of `GET /session`, shared by concurrent callers in this tab and
-   * serialised across tabs by a lock. A `fresh` caller (the public `refresh()`,
-   * typically after a change made by its own request) never joins a read whose
-   * request went out before the call: it waits for it, then reads again.
-   */
-  function refresh(request: ReadOptions & { fresh?: boolean } = {}): Promise<SessionSnapshot> {
-    if (destroyed) return Promise.resolve(shown());
-    if (reading) {
-      // Not decided yet: join it, adding this caller's reason to need it (it goes out if any still holds).
-      if (readSentAt === Infinity) return (readNeeds.push(request.stillNeeded ?? (() => true)), reading);
-      // Skipped, or already on its way before a `fresh` call: wait for it, then decide again.
-      if (readSentAt === -Infinity || (request.fresh && readSentAt < mono())) return reading.then(() => refresh(request));
-      return reading;
-    }
-    // Every read, sent or skipped, ends by re-arming the timers: a poll that joined a read that then found
-    // nothing to do must not leave the leader without its next poll.
-    return (reading = read(request).finally(() => ((reading = undefined), schedule())));
-  }
-
-  async function read({ stillNeeded, lock = true }: ReadOptions): Promise<SessionSnapshot> {
-    const needs = (readNeeds = [stillNeeded ?? (() => true)]);
-    const controller = (readAbort = new AbortController());
-    readSentAt = Infinity;
-    const askedAt = mono();
-    const task = async () => {
-      const startedAt = mono();
-      // Tabs that open or focus together queue on the lock; a grant after a wait can arrive before the channel
-      // message with the previous holder's answer, so let that land before asking whether a read is still needed.
-      if (startedAt > askedAt) await new Promise<void>((resolve) => env.setTimeout(resolve, LOCK_SETTLE));
-      // A write since this read was queued aborted it: an abort listener added now would never fire.
-      if (controller.signal.aborted || !needs.some((needed) => needed())) return void (readSentAt = -Infinity);
-      const writesBefore = writesApplied;
-      try {
-        readSentAt = mono();
-        readChecks = held;
-        if (shown().isLeader) post({ type: "poll" });
-        const { body, server } = await transport.session(controller.signal);
-        if (server) serverClock.set(server.time, server.at);
-        // A write applied since the request went out (here or in another tab) may be newer than this answer.
-        if (writesApplied === writesBefore) apply(body, "local", "refresh", { startedAt });
-      } catch (error) {
-        if (!controller.signal.aborted) fail(error);
-      }
-    };
-    await (lock && link && env.withLock ? env.withLock(REFRESH_LOCK, timeout + 1_000, task) : task()).catch(fail);
-    return shown();
-  }
-
-  /** An answer another tab announced: shown at once unless it is stale, or changes who is signed in (then checked first). */
-  function receive(message: StateMessage) {
-    const { reason, seen, session } = message;
-    if (reason === "verify" && held && message.re === held.id) {
-      settleHeld(held, session);
-      return apply(session, "remote", reason, { server: message.server });
-    }
-    if (needsCheck(session)) return hold(message);
-    // A read whose sender had not seen this tab's latest write may be older than it, if it went out before
-    // that write: then it arrives within a request timeout of it. (Tabs may see concurrent writes in
-    // different orders, so after that window a read is taken whatever it lists.)
-    if (!isWrite(reason) && lastWrite !== null && !seen.includes(lastWrite) && mono() - lastWriteAt < timeout + 1_000) return;
-    apply(session, "remote", reason, { server: message.server, ...(isWrite(reason) && { writeId: message.id }) });
-  }
-
-  /**
-   * The channel is for speed, not authority: any script of the origin can post on it. A change of who is
-   * signed in (another user, signed in ↔ out) or an earlier expiry is shown only once a read confirms it;
-   * the tabs share one read through the lock, and every tab hears its answer.
-   */
-  function needsCheck(session: Session | null) {
-    const { status, data } = shown();
-    if (status === "loading") return false;
-    if (identityOf(session) !== identityOf(data)) return true;
-    return !!session && !!data && Date.parse(session.expires) < Date.parse(data.expires);
-  }
-
-  function hold(message: StateMessage) {
-    if (held) droppedMessages++; // superseded before it was checked
-    held = message;
-    const check = () => held === message;
-    // A read already out went before this message and cannot confirm it: wait for it, then read again.
-    const verify = () =>
-      check() && void (reading && readSentAt !== Infinity && readChecks !== message ? reading : Promise.resolve()).then(() => refresh({ stillNeeded: check }));
-    checkTimer(refutedAt + throttle, verify);
-  }
-
-  function onMessage(raw: unknown) {
-    const verdict = readMessage(raw);
-    if (!verdict.ok) {
-      droppedMessages++;
-      // Something that looked like ours but failed validation (a newer client version, or a forgery):
-      // the leader converges through the server, at most once per throttle window; the others hear its answer.
-      if (verdict.ours && shown().isLeader && mono() - lastDropRefresh >= throttle) {
-        lastDropRefresh = mono();
-        void refresh();
-      }
-      return;
-    }
-    const message = verdict.message;
-    if (message.type === "hello") {
-      if (shown().isLeader && shown().status !== "loading")
-        post({ type: "state", reason: "sync", session: shown().data, seen: recentWrites, server: serverClock.shared() });
-      return;
-    }
-    heardAt = mono();
-    pollInFlight = message.type === "poll";
-    if (message.type === "state") return receive(message);
-    if (message.type === "failure") showFailure(new SessionError(message.code, message.status), "remote");
     schedule();
   }
 
@@ -419,7 +292,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (config.crossTab) {
       try {
         link = env.openTabLink!(config.channelName);
-        link.onMessage(onMessage);
+        link.onMessage(tabs.onMessage);
         link.onLeadership(lead);
       } catch {
         // No working channel (blocked storage, a broken polyfill): work as the only tab.
@@ -461,23 +334,19 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   }
 
   // A write abandons the read in flight: its answer may predate the write.
-  const writer = createWriter(transport, () => readAbort?.abort());
-  /** A write: queued, and rejected with `destroyed` once the client is. */
-  const write = <T>(task: () => Promise<T>): Promise<T> => (destroyed ? Promise.reject(new SessionError("destroyed")) : writer.write(task));
-  /** Applies this tab's own answer and tells the other tabs. */
-  const commit = (session: Session | null, reason: SessionReason, server?: { time: number; at: number }) => {
-    if (server) serverClock.set(server.time, server.at);
-    apply(session, "local", reason);
-  };
-  /** After revoking sessions, the current one may be gone: read it again inside the write, before the next. */
-  const revoke = (body: object) =>
-    write(async () => {
-      await writer.withCsrf((csrfToken) => transport.postJson("/sessions/revoke", { ...body, csrfToken }));
-      const { body: session, server } = await transport.session();
-      commit(session, session ? "update" : "signout", server);
-    });
+  const writer = createWriter(transport, () => reader.abort());
+  const operations = createOperations(env, config.basePath, transport, writer, {
+    shown,
+    refresh: () => refresh(),
+    commit(session, reason, server) {
+      if (server) serverClock.set(server.time, server.at);
+      apply(session, "local", reason);
+    },
+    destroyed: () => destroyed,
+  });
 
   return {
+    ...operations,
     basePath: config.basePath,
     getSnapshot: shown,
 
@@ -489,54 +358,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
     refresh: () => refresh({ fresh: true }),
 
-    update(data) {
-      return write(async () => {
-        if (shown().status === "loading") await refresh();
-        if (shown().status !== "authenticated") throw new SessionError("unauthenticated");
-        const { body: session, server } = await writer.withCsrf((token) => transport.session(undefined, { csrfToken: token, data }));
-        commit(session, "update", server);
-        return session;
-      });
-    },
-
-    signIn(provider, fields, { redirect = true, callbackUrl } = {}) {
-      return write(async (): Promise<SignInResult> => {
-        const outcome = await writer.postForm(`/callback/${provider}`, fields, callbackUrl ?? env.href() ?? "/");
-        if (outcome.error) return { ok: false, error: outcome.error, status: outcome.status, url: null };
-        const { url, status } = outcome;
-        let error: string | null = null;
-        try {
-          error = new URL(url!, "http://base.invalid").searchParams.get("error");
-        } catch {
-          // Not a URL: no error code in it.
-        }
-        if (error) return { ok: false, error, status: status === 200 ? 401 : status, url };
-        const { body, server } = await transport.session();
-        commit(body, "signin", server);
-        if (redirect) env.navigate(url!);
-        return { ok: true, error, status, url };
-      });
-    },
-
-    signOut({ redirect = true, callbackUrl } = {}) {
-      return write(async () => {
-        const outcome = await writer.postForm("/signout", {}, callbackUrl ?? env.href() ?? "/");
-        if (outcome.error) throw new SessionError("http", outcome.status, config.basePath + "/signout");
-        commit(null, "signout");
-        if (redirect) env.navigate(outcome.url!);
-        return { url: outcome.url! };
-      });
-    },
-
-    async listSessions() {
-      const { body } = await transport.get("/sessions");
-      if (!Array.isArray(body)) throw new SessionError("invalid_response", 200, config.basePath + "/sessions");
-      return body as SessionListing[];
-    },
-    revokeSession: (id) => revoke({ id }),
-    revokeOtherSessions: () => revoke({ others: true }),
-    signOutEverywhere: () => revoke({ all: true }),
-
     on(type, handler) {
       const off = store.on(type, handler);
       const release = retain();
@@ -547,12 +368,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       if (destroyed) return;
       if (running) stop(); // stop() disarms stopTimer, which is only ever armed while running
       destroyed = true;
-      readAbort?.abort();
+      reader.abort();
       store.clear();
     },
 
     get droppedMessages() {
-      return droppedMessages;
+      return tabs.dropped;
     },
   };
 }
