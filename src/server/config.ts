@@ -17,6 +17,7 @@ export interface ResolvedConfig {
   maxAge: number;
   updateAge: number;
   maxLifetime: number | undefined;
+  freshAge: number;
   authorize: Authorize | undefined;
   callbacks: SessionCallbacks;
   secure: boolean | "auto";
@@ -26,6 +27,7 @@ export interface ResolvedConfig {
   sameSite: "Lax" | "Strict" | "None";
   maxCookieSize: number;
   publicOrigin: string | undefined;
+  trustHost: boolean;
   trustedOrigins: ReadonlySet<string>;
   signInPage: string;
   signedOutBody: null | Record<string, never>;
@@ -121,6 +123,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
   const updateAge = seconds(session.updateAge, "session.updateAge", DAY, { allowZero: true });
   if (updateAge > maxAge) fail("session.updateAge must not exceed session.maxAge");
   const maxLifetime = session.maxLifetime === undefined ? undefined : seconds(session.maxLifetime, "session.maxLifetime", 0);
+  const freshAge = seconds(session.freshAge, "session.freshAge", DAY, { allowZero: true });
 
   const cookies = config.cookies ?? {};
   const secure = cookies.secure ?? "auto";
@@ -157,6 +160,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     maxAge,
     updateAge,
     maxLifetime,
+    freshAge,
     authorize: config.authorize,
     callbacks,
     secure,
@@ -165,6 +169,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     sameSite,
     maxCookieSize,
     publicOrigin,
+    trustHost: config.trustHost === true,
     trustedOrigins,
     signInPage: config.pages?.signIn ?? `${basePath}/signin`,
     signedOutBody: config.compat === "next-auth-v4" ? {} : null,

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from "./config.js";
 import { parseCookieHeader, type CookieJar } from "./cookies/header.js";
 import type { CookieNames } from "./cookies/names.js";
 import { SessionConfigError } from "./errors.js";
+import { forwardedOrigin } from "./http/host.js";
 
 /** What one request needs to know about itself, computed once. */
 export interface RequestContext {
@@ -20,7 +21,7 @@ export interface RequestContext {
 
 export function createRequestContext(config: ResolvedConfig, request: Request): RequestContext {
   const url = new URL(request.url);
-  const origin = config.publicOrigin ?? url.origin;
+  const origin = config.publicOrigin ?? (config.trustHost ? forwardedOrigin(request.headers) : undefined) ?? url.origin;
   const secure = config.secure === "auto" ? origin.startsWith("https:") : config.secure;
   return {
     request,

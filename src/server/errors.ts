@@ -14,6 +14,7 @@ export type SessionServerErrorCode =
   | "provider_not_configured"
   | "session_data_invalid"
   | "session_not_found"
+  | "session_not_fresh"
   | "session_too_large"
   | "store_input_rejected"
   | "store_required"
@@ -33,6 +34,7 @@ const statusByCode: Record<SessionServerErrorCode, number> = {
   provider_not_configured: 404,
   session_data_invalid: 400,
   session_not_found: 404,
+  session_not_fresh: 403,
   session_too_large: 413,
   store_input_rejected: 400,
   store_required: 400,

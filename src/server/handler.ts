@@ -1,4 +1,5 @@
 import type { Session } from "../shared/session.js";
+import { createSessionApi, type SessionApi } from "./api.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
 import { SessionServerError } from "./errors.js";
 import { createCsrfTokens } from "./http/csrf.js";
@@ -30,6 +31,17 @@ export interface SessionHandler {
    * ```
    */
   getSession: (request: Request | Headers) => Promise<Session | null>;
+  /**
+   * The server API for app code: start a session for a user your code signed in, read it with its side
+   * effects, sign out, revoke one, the others or all of a user's sessions, require a fresh sign-in.
+   *
+   * @example
+   * ```ts
+   * const { applyTo } = await auth.api.signIn(request, { id: user.id, email: user.email });
+   * return applyTo(Response.redirect(new URL("/", request.url), 303));
+   * ```
+   */
+  api: SessionApi;
 }
 
 function errorResponse(config: ResolvedConfig, context: RequestContext | undefined, error: unknown): Response {
@@ -101,5 +113,5 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
     return deps.sessions.current(createReadContext(config, request), { refresh: false });
   }
 
-  return { handler, getSession };
+  return { handler, getSession, api: createSessionApi(config, sessions) };
 }

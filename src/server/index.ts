@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { createSessionHandler, type SessionHandler } from "./handler.js";
+export type { SessionApi, SessionApiResult } from "./api.js";
 export { memoryStore } from "./stores/memory.js";
 export type { Store, StoredSession } from "./stores/store.js";
 export { StoreInputError } from "./stores/input-error.js";

@@ -107,6 +107,11 @@ export interface SessionOptions {
   updateAge?: number;
   /** Absolute lifetime in seconds from sign-in, whatever the activity. Default: none. */
   maxLifetime?: number;
+  /**
+   * Seconds after sign-in during which a session counts as fresh, for sensitive actions
+   * (`auth.api.requireFreshSession`): after it the user must sign in again. Default 1 day.
+   */
+  freshAge?: number;
 }
 
 /** The Credentials provider's check: return the user, or `null` to refuse. */
@@ -135,6 +140,13 @@ export interface SessionHandlerConfig {
    * `Origin` check and redirects instead of the request URL, which a proxy may rewrite.
    */
   url?: string;
+  /**
+   * Without `url`: take the public origin from `X-Forwarded-Proto` and `X-Forwarded-Host` (as Auth.js's
+   * `trustHost` does), for an app behind a reverse proxy or a dev server that rewrites the request URL.
+   * Only when that proxy sets them and strips them from clients: otherwise a client could name any
+   * origin. Default false; `url`, when set, wins.
+   */
+  trustHost?: boolean;
   /** Where failed sign-ins are sent. Default `${basePath}/signin`. */
   pages?: { signIn?: string };
   /** `"next-auth-v4"` answers `{}` instead of `null` when signed out. */

@@ -1,5 +1,5 @@
 /**
- * Wire types shared by the client and the server (DESIGN.md §2). These are the
+ * Wire types shared by the client and the server (the Auth.js wire format). These are the
  * JSON bodies of `GET /session`, identical to Auth.js's.
  */
 

@@ -1,4 +1,5 @@
 import { MAX_BODY_BYTES, concatBytes } from "./body.js";
+import { HOST } from "./host.js";
 
 /** The parts of `node:http`'s `IncomingMessage` the adapter reads (typed here so the server needs no Node types). */
 export interface NodeRequestLike extends AsyncIterable<unknown> {
@@ -19,15 +20,6 @@ export interface NodeResponseLike {
   setHeader(name: string, value: string | string[]): unknown;
   end(chunk?: Uint8Array | string): unknown;
 }
-
-/**
- * What a Host header may be: a name or IPv4 address, or a bracketed IPv6
- * address, with an optional port. Anything else (a `/`, `?`, `#`, `@` or `\`)
- * would move the request's path, query or origin when joined into its URL:
- * `Host: localhost:3000/api/auth/session?` with the request line `/public/health`
- * would be served as the session endpoint while proxies and logs saw another path.
- */
-const HOST = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 async function readBody(request: NodeRequestLike): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const chunks: Uint8Array[] = [];

@@ -12,7 +12,12 @@ export function assertSameOrigin(config: ResolvedConfig, context: RequestContext
   const origin = context.request.headers.get("origin");
   if (origin !== null) {
     if (origin === context.origin || config.trustedOrigins.has(origin)) return;
-    throw new SessionServerError("origin_forbidden", "request Origin is not allowed");
+    // Both origins named (the request's quoted and cut short: it is the sender's text), so a proxy that
+    // rewrites the URL (a dev server, `next start` behind https) is seen at once in the log.
+    throw new SessionServerError(
+      "origin_forbidden",
+      `request Origin ${JSON.stringify(origin.slice(0, 100))} is not this server's origin ${context.origin}: set \`url\` to the public origin, or list it in \`trustedOrigins\``,
+    );
   }
   if (context.request.headers.get("sec-fetch-site") === "cross-site") {
     throw new SessionServerError("origin_forbidden", "cross-site request without Origin");

@@ -30,8 +30,15 @@ export interface Sessions {
   current(context: RequestContext, options?: { refresh?: boolean }): Promise<Session | null>;
   /** `POST /session`: the callbacks with `trigger: "update"`. */
   update(context: RequestContext, data: unknown): Promise<Session>;
-  /** Mints a new session, ending the one the request came with (no fixation). False when the `jwt` callback refused. */
-  signIn(context: RequestContext, user: User): Promise<boolean>;
+  /**
+   * Mints a new session, ending the one the request came with (no fixation). Null when the `jwt` callback
+   * refused; else `session()` gives its public shape (running the `session` callback, only when asked).
+   */
+  signIn(context: RequestContext, user: User): Promise<{ session: () => Session | Promise<Session> } | null>;
+  /** When the request's session was signed in (ms), without writing anything; undefined without a valid session. */
+  signedInAt(context: RequestContext): Promise<number | undefined>;
+  /** Ends every session of a user, by id ("sign out everywhere" from server code). */
+  revokeUser(context: RequestContext, userId: string): Promise<void>;
   /**
    * Ends the request's session and clears its cookie, even when the revocation cannot be recorded:
    * then `error` says why (`store_unavailable`, typically).
@@ -132,13 +139,22 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
         generation: config.strategy === "jwt" ? await revocations.generationOf(context.now, userId) : 0,
       };
       const shaped = await shapeToken(config, toToken(initial), { user, trigger: "signIn" });
-      if (!shaped) return false;
+      if (!shaped) return null;
       const claims = userClaims(shaped.token);
       assertStorable(config, claims);
       // The session the request came with ends (whoever it belonged to), and its id is never adopted.
       await lifecycle.endIncoming(context);
-      await lifecycle.start(context, { ...initial, claims });
-      return true;
+      const started = { ...initial, claims };
+      await lifecycle.start(context, started);
+      return { session: () => toSession(config, toToken(started)) };
+    },
+
+    async signedInAt(context) {
+      return (await lifecycle.load(context, { write: false }))?.record.signedInAt;
+    },
+
+    async revokeUser(context, userId) {
+      await revocations.endUser(context.now, userId);
     },
 
     async signOut(context) {

@@ -131,12 +131,22 @@ describe("assertSameOrigin", () => {
     expect(originError({ headers: { "sec-fetch-site": "same-origin" } })).toBeUndefined();
   });
 
-  it("refuses a foreign Origin, and `null`, saying the Origin is not allowed", () => {
+  it("refuses a foreign Origin, and `null`, naming both origins and the fix", () => {
     for (const origin of ["https://evil.example", "null", `${ORIGIN}.evil.example`]) {
       const error = originError({ headers: { origin, "sec-fetch-site": "same-origin" } });
       expect(error).toBeInstanceOf(SessionServerError);
-      expect(error).toMatchObject({ code: "origin_forbidden", status: 403, message: "request Origin is not allowed" });
+      expect(error).toMatchObject({
+        code: "origin_forbidden",
+        status: 403,
+        message: `request Origin ${JSON.stringify(origin)} is not this server's origin ${ORIGIN}: set \`url\` to the public origin, or list it in \`trustedOrigins\``,
+      });
     }
+  });
+
+  it("quotes and cuts a long Origin in the message (it is the sender's text)", () => {
+    const error = originError({ headers: { origin: `https://${"a".repeat(300)}.example"` } });
+    expect((error as Error).message).toContain(JSON.stringify(`https://${"a".repeat(92)}`));
+    expect((error as Error).message).not.toContain(".example");
   });
 
   it("refuses a cross-site request without Origin, saying so", () => {
