@@ -273,9 +273,11 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       if (shown().status !== "loading" && !config.refetchWhenOffline) store.set({ isStale: true });
       return;
     }
-    // One refresh per browser on reconnect: the leader asks, the others hear the result.
-    if (shown().isLeader) void refresh();
-    else schedule();
+    // One refresh per browser on reconnect: the leader asks, the others hear the result (and give it a
+    // period before standing in: the leader was silent only because the browser was offline).
+    if (shown().isLeader) return void refresh();
+    heardAt = mono();
+    schedule();
   }
 
   function lead(isLeader: boolean) {

@@ -64,7 +64,10 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
 
   function needsCheck(session: Session | null) {
     const { status, data } = hooks.shown();
-    if (status === "loading") return false; // nothing to check it against yet
+    // A new page takes another tab's signed-in state at once (the common case, no request). "Signed out" it
+    // checks: a page load is when a sign-in by navigation (a magic link, an OAuth callback) lands, which
+    // the other tabs cannot know of yet; signed-out tabs do not poll, so nothing else would correct it.
+    if (status === "loading") return session === null;
     if (identityOf(session) !== identityOf(data)) return true;
     return !!session && !!data && Date.parse(session.expires) < Date.parse(data.expires);
   }

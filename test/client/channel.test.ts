@@ -100,9 +100,9 @@ describe("normalised payloads", () => {
   it("treats a relayed {} session as signed out, not as a session", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0 });
-    // A loading tab takes the first state it hears (nothing to check it against yet).
+    // A loading tab checks a "signed out" it hears with the server (here: signed out too).
     browser.hub.inject({ v: 2, type: "state", id: "v4-tab", seen: [], reason: "sync", session: {} });
-    await browser.time.advance(10);
+    await browser.time.advance(100);
     expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
   });
 });

@@ -86,3 +86,19 @@ describe("a tab whose first load failed", () => {
     expect(loading.client.getSnapshot()).toMatchObject({ status: "unauthenticated", error: null });
   });
 });
+
+describe("back online", () => {
+  it("one request for the browser: the leader's; followers do not stand in for a leader that was only offline", async () => {
+    // Channel messages lag a little, as between processes: a follower's timers can run before the leader's "poll" arrives.
+    const browser = createBrowser({ messageDelayMs: 3 });
+    const initialSession = browser.server.signInDirectly();
+    const tabs = Array.from({ length: 3 }, () => browser.openTab({ refetchInterval: 2, initialSession }));
+    await browser.time.advance(3 * SECOND);
+    for (const tab of tabs) tab.page.setOnline(false);
+    await browser.time.advance(6 * SECOND);
+    const back = browser.time.now();
+    for (const tab of [...tabs].reverse()) tab.page.setOnline(true);
+    await browser.time.advance(500);
+    expect(browser.server.sessionReads(back)).toBe(1);
+  });
+});

@@ -166,3 +166,34 @@ describe("sign-in, update and sign-out across tabs", () => {
     await expect(tab.client.signOut()).rejects.toBeInstanceOf(SessionError);
   });
 });
+
+describe("a page opened after a sign-in by navigation", () => {
+  it("does not take the other tabs' stale 'signed out': it checks it with the server (one request), and they follow", async () => {
+    const browser = createBrowser();
+    const [first, second] = [browser.openTab({ refetchInterval: 60 }), browser.openTab({ refetchInterval: 60 })];
+    await browser.time.advance(1000);
+    expect(first.client.getSnapshot().status).toBe("unauthenticated");
+    // A magic link or an OAuth callback signed the browser in: the cookie is set, no tab was told.
+    browser.server.signInDirectly();
+    const landed = browser.openTab({ refetchInterval: 60 });
+    const before = browser.server.sessionReads();
+    await browser.time.advance(1000);
+    expect(landed.client.getSnapshot().status).toBe("authenticated");
+    expect(browser.server.state.requests.filter((request) => request.tab === landed.name && request.path === "/session")).toHaveLength(1);
+    // Its answer reaches the others as an announced change, checked once for them (one more read for the browser).
+    for (const tab of [first, second]) expect(tab.client.getSnapshot().status).toBe("authenticated");
+    expect(browser.server.sessionReads() - before).toBeLessThanOrEqual(2);
+  });
+
+  it("a page opened beside signed-in tabs still takes their state without a request", async () => {
+    const browser = createBrowser();
+    browser.server.signInDirectly();
+    browser.openTab({ refetchInterval: 60 });
+    await browser.time.advance(1000);
+    const before = browser.server.sessionReads();
+    const later = browser.openTab({ refetchInterval: 60 });
+    await browser.time.advance(1000);
+    expect(later.client.getSnapshot().status).toBe("authenticated");
+    expect(browser.server.sessionReads() - before).toBe(0);
+  });
+});
