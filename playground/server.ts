@@ -16,7 +16,8 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSessionHandler, memoryStore, toNodeHandler, type Store, type User } from "sessionpulse/server";
+import { createSessionHandler, memoryStore, oidc, toNodeHandler, type Store, type User } from "sessionpulse/server";
+import { startOidcProvider } from "./demo-oidc-provider.ts";
 import { freshStats, type Stats } from "./stats.ts";
 
 type Strategy = "jwt" | "database";
@@ -81,10 +82,27 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The demo OpenID provider, once it runs (it needs this server's port for its redirect URIs). */
+let demoIdp: Awaited<ReturnType<typeof startOidcProvider>> | undefined;
+
 function buildAuth(current: Strategy) {
   return createSessionHandler({
     secret,
     basePath: BASE_PATH,
+    // "Sign in with the demo OpenID provider": a real provider on loopback, any login name; the user is
+    // the provider's subject (the default profile mapping), with the demo's "member" role.
+    providers: demoIdp
+      ? [
+          oidc({
+            id: "demo",
+            name: "the demo OpenID provider",
+            issuer: demoIdp.issuer,
+            clientId: demoIdp.clientId,
+            clientSecret: demoIdp.clientSecret,
+            profile: (profile) => ({ id: `oidc-${String(profile.sub)}`, name: String(profile.name), email: String(profile.email), role: "member" }),
+          }),
+        ]
+      : [],
     // `migrateFrom` converts a cookie of the other strategy on its next request: switching signs nobody out.
     session: { strategy: current, migrateFrom: current === "jwt" ? "database" : "jwt", ...SESSION },
     store,
@@ -119,7 +137,43 @@ function buildAuth(current: Strategy) {
   });
 }
 
-let auth = toNodeHandler(buildAuth(strategy).handler);
+let sessions = buildAuth(strategy);
+let auth = toNodeHandler(sessions.handler);
+
+// ---------------------------------------------------------------------------
+// Magic links: a sign-in this server's own code performs, with the session started by `auth.api.signIn`
+
+const MAGIC_LINK_TTL = 10 * 60_000;
+/** Unused links: token → user id and expiry. A link works once. */
+const magicLinks = new Map<string, { userId: string; expires: number }>();
+
+function sendMagicLink(email: unknown, origin: string): string | null {
+  const user = USERS.find((candidate) => typeof email === "string" && candidate.email === email.trim().toLowerCase());
+  if (!user) return null;
+  for (const [token, link] of magicLinks) if (link.expires < Date.now()) magicLinks.delete(token);
+  const token = randomBytes(32).toString("base64url");
+  magicLinks.set(token, { userId: user.id, expires: Date.now() + MAGIC_LINK_TTL });
+  const link = `${origin}/demo/magic-link/callback?token=${token}`;
+  // A real app would e-mail it; the demo prints it here and shows it in the page.
+  console.log(`magic link for ${user.email}: ${link}`);
+  return link;
+}
+
+async function magicLinkCallback(request: IncomingMessage, response: ServerResponse, url: URL) {
+  const token = url.searchParams.get("token") ?? "";
+  const link = magicLinks.get(token);
+  magicLinks.delete(token);
+  const user = link && link.expires > Date.now() ? USERS.find((candidate) => candidate.id === link.userId) : undefined;
+  if (!user) {
+    response.writeHead(303, { location: "/?error=MagicLinkInvalid" });
+    return response.end();
+  }
+  // The request as Fetch sees it (the cookies decide which session, if any, this sign-in replaces).
+  const fetchRequest = new Request(url, { headers: { cookie: String(request.headers.cookie ?? "") } });
+  const { cookies } = await sessions.api.signIn(fetchRequest, { id: user.id, name: user.name, email: user.email, role: user.role } satisfies User);
+  response.writeHead(303, [["location", "/"], ...cookies.map((cookie): [string, string] => ["set-cookie", cookie])]);
+  response.end();
+}
 
 // ---------------------------------------------------------------------------
 // Demo switches and counters
@@ -154,6 +208,8 @@ function demoState() {
     session: SESSION,
     users: USERS.map(({ name, email, password, role }) => ({ name, email, password, role })),
     accents: ACCENTS,
+    /** Whether "Sign in with the demo OpenID provider" is available. */
+    openId: demoIdp !== undefined,
   };
 }
 
@@ -181,6 +237,7 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
  */
 async function demo(request: IncomingMessage, response: ServerResponse, path: string) {
   if (request.method === "GET" && path === "/demo/state") return sendJson(response, 200, demoState());
+  if (request.method === "GET" && path === "/demo/magic-link/callback") return magicLinkCallback(request, response, requestUrl(request));
   if (request.method === "GET" && path === "/demo/stats") return sendJson(response, 200, { ...stats, now: Date.now() } satisfies Stats);
   if (request.method !== "POST") return sendJson(response, 405, { error: "method_not_allowed" });
   if (!String(request.headers["content-type"] ?? "").startsWith("application/json")) return sendJson(response, 415, { error: "json_required" });
@@ -191,6 +248,10 @@ async function demo(request: IncomingMessage, response: ServerResponse, path: st
     return sendJson(response, 400, { error: "bad_json", message: (error as Error).message });
   }
   switch (path) {
+    case "/demo/magic-link": {
+      const link = sendMagicLink(body.email, requestUrl(request).origin);
+      return link ? sendJson(response, 200, { link }) : sendJson(response, 404, { error: "no_such_user", message: "No demo account has that email." });
+    }
     case "/demo/stats/reset":
       stats = freshStats();
       return sendJson(response, 200, { ok: true });
@@ -205,7 +266,8 @@ async function demo(request: IncomingMessage, response: ServerResponse, path: st
       if (body.strategy !== "jwt" && body.strategy !== "database") return sendJson(response, 400, { error: "strategy must be jwt or database" });
       if (body.strategy !== strategy) {
         strategy = body.strategy;
-        auth = toNodeHandler(buildAuth(strategy).handler);
+        sessions = buildAuth(strategy);
+        auth = toNodeHandler(sessions.handler);
         console.log(`strategy: ${strategy} (cookies of the other strategy are converted on their next request)`);
       }
       return sendJson(response, 200, demoState());
@@ -255,6 +317,12 @@ async function serveApp(request: IncomingMessage, response: ServerResponse, path
 
 // ---------------------------------------------------------------------------
 
+/** The URL the browser asked for, on this server's own address. */
+function requestUrl(request: IncomingMessage): URL {
+  const { port } = server.address() as { port: number };
+  return new URL(request.url ?? "/", `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`);
+}
+
 async function route(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
   const path = new URL(request.url ?? "/", "http://localhost").pathname;
   try {
@@ -283,14 +351,25 @@ server.on("error", (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-server.listen(PORT, HOST, () => {
+server.listen(PORT, HOST, () => void started());
+
+async function started() {
   const { port } = server.address() as { port: number };
   const url = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`;
+  try {
+    const origins = new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`]);
+    demoIdp = await startOidcProvider({ redirectUris: [...origins].map((origin) => `${origin}${BASE_PATH}/callback/demo`) });
+    sessions = buildAuth(strategy);
+    auth = toNodeHandler(sessions.handler);
+  } catch (error) {
+    console.warn(`the demo OpenID provider did not start (${(error as Error).message}); password and magic-link sign-in still work`);
+  }
   console.log(`sessionpulse playground listening on ${url}`);
   console.log(`  strategy: ${strategy} (switch it in the page) · sessions: ${storeDescription}`);
   console.log(`  demo users: ${USERS.map((user) => `${user.email} / ${user.password}`).join(", ")}`);
+  if (demoIdp) console.log(`  demo OpenID provider: ${demoIdp.issuer} (its login page takes any name)`);
   if (!existsSync(APP_DIR)) console.log("  the app is not built: run `npm run playground` instead of this file alone");
-});
+}
 
 function shutdown() {
   server.close();

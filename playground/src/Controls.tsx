@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent, type ReactNode } from "react";
 import type { SessionListing, SessionSnapshot } from "sessionpulse";
 import { useSession, useSessionClient } from "sessionpulse/react";
-import { ago, clockTime, describeAgent, setOutage, setStrategy, useDemoState, useNow } from "./api.ts";
+import { ago, clockTime, describeAgent, requestMagicLink, setOutage, setStrategy, useDemoState, useNow } from "./api.ts";
 import { Icon } from "./icons.tsx";
 import { offlineSwitch } from "./tab.ts";
 
@@ -62,6 +62,7 @@ export function AccountPanel() {
   const [email, setEmail] = useState("ada@example.com");
   const [password, setPassword] = useState("lovelace");
   const [note, setNote] = useState("");
+  const [magicLink, setMagicLink] = useState<string | null>(null);
 
   const signIn = (event: FormEvent) => {
     event.preventDefault();
@@ -93,6 +94,31 @@ export function AccountPanel() {
             <Icon name="login" size={15} /> {pending === "signin" ? "Signing in…" : "Sign in"}
           </button>
           {error && <p className="form-error">{error}</p>}
+          {demo?.openId && (
+            <button
+              className="button button-wide"
+              type="button"
+              disabled={pending !== null || status === "loading"}
+              onClick={() => void run("openid", () => client.signIn("demo"))}
+              data-testid="sign-in-openid"
+            >
+              <Icon name="login" size={15} /> Sign in with the demo OpenID provider
+            </button>
+          )}
+          <button
+            className="button button-wide"
+            type="button"
+            disabled={pending !== null || status === "loading"}
+            onClick={() => void run("magic", async () => setMagicLink(await requestMagicLink(email)))}
+            data-testid="magic-link"
+          >
+            <Icon name="login" size={15} /> {pending === "magic" ? "Sending…" : "Email me a sign-in link"}
+          </button>
+          {magicLink && (
+            <p className="muted" data-testid="magic-link-sent">
+              Sent (printed on the server console too): <a href={magicLink}>open the sign-in link</a>. It works once, for 10 minutes, and signs every tab in.
+            </p>
+          )}
         </form>
         <div className="demo-users">
           <span className="muted">Demo accounts (click to fill)</span>

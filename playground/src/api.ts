@@ -38,6 +38,12 @@ async function postDemo(path: string, body: unknown): Promise<void> {
 }
 
 export const setOutage = (on: boolean) => postDemo("/demo/fail", { on });
+
+/** Asks the demo server for a magic sign-in link (a real app would e-mail it; the demo shows it). */
+export async function requestMagicLink(email: string): Promise<string> {
+  const response = await fetch("/demo/magic-link", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }) });
+  return (await json<{ link: string }>(response)).link;
+}
 export const setStrategy = (strategy: DemoState["strategy"]) => postDemo("/demo/strategy", { strategy });
 
 demoEvents.subscribe(() => void loadDemoState().catch(() => {}));

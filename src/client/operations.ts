@@ -50,8 +50,15 @@ export function createOperations(
       });
     },
 
-    signIn(provider, fields, { redirect = true, callbackUrl } = {}) {
+    signIn(provider, fields = {}, { redirect = true, callbackUrl } = {}) {
       return write(async (): Promise<SignInResult> => {
+        if (provider !== "credentials") {
+          // An OpenID / OAuth provider: the server answers with the provider's page; the browser must go there.
+          const started = await writer.postForm(`/signin/${encodeURIComponent(provider)}`, fields, callbackUrl ?? env.href() ?? "/");
+          if (started.error) return { ok: false, error: started.error, status: started.status, url: null };
+          env.navigate(started.url!);
+          return { ok: true, error: null, status: started.status, url: started.url };
+        }
         const outcome = await writer.postForm(`/callback/${provider}`, fields, callbackUrl ?? env.href() ?? "/");
         if (outcome.error) return { ok: false, error: outcome.error, status: outcome.status, url: null };
         const { url, status } = outcome;

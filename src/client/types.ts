@@ -88,7 +88,12 @@ export interface SessionClient {
   refresh: () => Promise<SessionSnapshot>;
   /** `POST /session` with `data`; the result goes to every tab. */
   update: (data?: unknown) => Promise<Session | null>;
-  signIn: (provider: "credentials", fields: Record<string, string>, options?: RedirectOptions) => Promise<SignInResult>;
+  /**
+   * `"credentials"`: posts `fields` to the server's `authorize`. Any other id: an OpenID / OAuth provider the
+   * server lists at `GET /providers`; the browser goes to the provider's page (whatever `redirect` says) and
+   * comes back signed in to `callbackUrl`.
+   */
+  signIn: (provider: string, fields?: Record<string, string>, options?: RedirectOptions) => Promise<SignInResult>;
   signOut: (options?: RedirectOptions) => Promise<{ url: string }>;
   /**
    * The signed-in user's sessions (`GET /sessions`): where they are signed in, never a token.

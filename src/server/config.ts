@@ -1,3 +1,4 @@
+import type { OAuth2Provider, OAuthProvider, OidcProvider } from "./oauth/providers.js";
 import { SessionConfigError } from "./errors.js";
 import { cookieNames, type CookieNames } from "./cookies/names.js";
 import { STORE_METHODS, type Store } from "./stores/store.js";
@@ -24,6 +25,9 @@ export interface ResolvedConfig {
   /** The cookie names for plain http and for https, made once rather than per request. */
   cookieNames: { plain: CookieNames; secure: CookieNames };
   cookieDomain: string | undefined;
+  cookiePrefix: string;
+  providers: readonly OAuthProvider[];
+  errorPage: string;
   sameSite: "Lax" | "Strict" | "None";
   maxCookieSize: number;
   publicOrigin: string | undefined;
@@ -51,6 +55,34 @@ function seconds(value: unknown, name: string, fallback: number, { allowZero = f
     fail(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
   }
   return value;
+}
+
+function resolveProviders(providers: unknown): OAuthProvider[] {
+  if (providers === undefined) return [];
+  if (!Array.isArray(providers)) fail("providers must be an array (oidc(…), github(…))");
+  const seen = new Set<string>(["credentials"]);
+  return (providers as unknown[]).map((provider, index) => {
+    const entry = provider as (Partial<OidcProvider> & Partial<OAuth2Provider>) | null;
+    if (!entry || (entry.type !== "oidc" && entry.type !== "oauth"))
+      fail(`providers[${index}] must come from oidc(…) or github(…), or have type "oidc" or "oauth"`);
+    if (typeof entry.id !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(entry.id)) fail(`providers[${index}].id must be letters, digits, '_' or '-'`);
+    if (seen.has(entry.id)) fail(`providers[${index}].id "${entry.id}" is used twice (or is "credentials")`);
+    seen.add(entry.id);
+    if (typeof entry.clientId !== "string" || entry.clientId === "") fail(`providers[${index}] (${entry.id}) needs a clientId`);
+    const urls = entry.type === "oidc" ? { issuer: entry.issuer } : { authorization: entry.authorization, token: entry.token, userinfo: entry.userinfo };
+    for (const [name, value] of Object.entries(urls)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(String(value));
+      } catch {
+        // reported below
+      }
+      const loopback = url && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+      if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
+        fail(`providers[${index}].${name} must be an https URL (http only on loopback)`);
+    }
+    return entry as OAuthProvider;
+  });
 }
 
 function resolveSecrets(secret: unknown): string[] {
@@ -166,6 +198,9 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     secure,
     cookieNames: { plain: cookieNames(cookiePrefix, false), secure: cookieNames(cookiePrefix, true) },
     cookieDomain: cookies.domain,
+    cookiePrefix,
+    providers: resolveProviders(config.providers),
+    errorPage: config.pages?.error ?? config.pages?.signIn ?? `${basePath}/signin`,
     sameSite,
     maxCookieSize,
     publicOrigin,

@@ -5,7 +5,9 @@ import { SessionServerError } from "./errors.js";
 import { createCsrfTokens } from "./http/csrf.js";
 import { createReadContext, createRequestContext, type RequestContext } from "./context.js";
 import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
-import { routes, type RouteDeps } from "./http/routes.js";
+import { oauthRoute } from "./http/oauth-routes.js";
+import { guardedFields, routes, type RouteDeps } from "./http/routes.js";
+import { createOAuthFlows } from "./oauth/flow.js";
 import { createSessions } from "./session/sessions.js";
 import { guardStore } from "./stores/guard.js";
 import type { SessionHandlerConfig } from "./types.js";
@@ -92,7 +94,8 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
   const config = resolveConfig(options);
   const store = config.store && guardStore(config.store, config.storeTimeout);
   const sessions = createSessions(config, store);
-  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions };
+  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions, oauth: createOAuthFlows(config) };
+  const oauthDeps = { config, sessions, flows: deps.oauth, guardedFields: (context: RequestContext) => guardedFields(deps, context) };
 
   async function handler(request: Request): Promise<Response> {
     let context: RequestContext | undefined;
@@ -100,6 +103,12 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
       context = createRequestContext(config, request);
       const action = routeName(config, context.url.pathname);
       const byMethod = action === undefined ? undefined : routes[action];
+      const provider = !byMethod && action !== undefined ? /^(signin|callback)\/([A-Za-z0-9_-]{1,64})$/.exec(action) : null;
+      if (provider && deps.oauth.has(provider[2]!)) {
+        const answer = await oauthRoute(oauthDeps, context, provider[1] as "signin" | "callback", provider[2]!);
+        if (answer) return answer;
+        throw new SessionServerError("method_not_allowed", `${request.method} is not allowed here`);
+      }
       if (!byMethod) throw new SessionServerError("not_found", "no such endpoint");
       const route = byMethod[request.method];
       if (!route) throw new SessionServerError("method_not_allowed", `${request.method} is not allowed here`);

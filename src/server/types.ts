@@ -2,6 +2,8 @@ import type { Session } from "../shared/session.js";
 import type { Store } from "./stores/store.js";
 
 /** A user as `authorize` returns it. `id` becomes the token's `sub`. */
+import type { OAuthProvider } from "./oauth/providers.js";
+
 export interface User {
   id: string;
   name?: string | null;
@@ -147,8 +149,13 @@ export interface SessionHandlerConfig {
    * origin. Default false; `url`, when set, wins.
    */
   trustHost?: boolean;
-  /** Where failed sign-ins are sent. Default `${basePath}/signin`. */
-  pages?: { signIn?: string };
+  /** Where failed sign-ins are sent (`?error=<code>`): `error` for provider sign-ins, else `signIn`. Default `${basePath}/signin`. */
+  pages?: { signIn?: string; error?: string };
+  /**
+   * OpenID Connect and OAuth 2 providers (`oidc(…)`, `github(…)`): `GET {basePath}/signin/<id>` sends the
+   * browser there, `GET {basePath}/callback/<id>` starts the session when it comes back.
+   */
+  providers?: readonly OAuthProvider[];
   /** `"next-auth-v4"` answers `{}` instead of `null` when signed out. */
   compat?: "next-auth-v4";
   /** Milliseconds since epoch. For tests and simulations. */

@@ -87,12 +87,13 @@ describe("playground in Chromium", () => {
   /**
    * Latency is measured from the acting tab's render of the new status to the
    * others' (each tab records when its status changed, on a clock all tabs
-   * share). Typical figures are 10–40 ms. A single round on a busy machine can
-   * take longer for reasons outside the library (the renderers wait for a
-   * CPU), so the 100 ms claim is checked on the median of 10 measurements (5
-   * rounds × 2 tabs), with each under 500 ms (a tab that waited for a poll or
-   * asked the server would take far longer or show up in the counts), and a
-   * failed test is retried once.
+   * share). Since the client v2 the other tabs confirm a change of user with
+   * one `GET /session` before showing it (the channel is not trusted), so the
+   * figure is one loopback round trip plus three renders: 40–100 ms typical on
+   * this machine, more when it is busy (the renderers wait for a CPU). The
+   * claim is checked on the median of 10 measurements (5 rounds × 2 tabs):
+   * under 250 ms, each under 1 s (a tab that waited for a poll would take
+   * seconds), and a failed test is retried once.
    */
   const ROUNDS = 5;
   const annotate = (context: TestContext, name: string, latencies: number[]) => {
@@ -122,7 +123,7 @@ describe("playground in Chromium", () => {
     }
 
     e2e(
-      "sign-in in tab A shows authenticated in tabs B and C within 100 ms, confirmed with the server by one of them (one request)",
+      "sign-in in tab A shows authenticated in tabs B and C within 250 ms, confirmed with the server by one of them (one request)",
       async (context) => {
         await signedOutEverywhere();
         const labels = await Promise.all(tabs.map(tabLabel));
@@ -146,15 +147,15 @@ describe("playground in Chromium", () => {
           await waitForStatus(tabs, "unauthenticated");
         }
         await annotate(context, "signInLatencyMs", latencies);
-        expect(percentile(latencies, 50)).toBeLessThan(100);
-        expect(Math.max(...latencies)).toBeLessThan(500);
+        expect(percentile(latencies, 50)).toBeLessThan(250);
+        expect(Math.max(...latencies)).toBeLessThan(1_000);
       },
       undefined,
       1,
     );
 
     e2e(
-      "sign-out in tab B shows unauthenticated in tabs A and C within 100 ms, confirmed by one session request for the browser",
+      "sign-out in tab B shows unauthenticated in tabs A and C within 250 ms, confirmed by one session request for the browser",
       async (context) => {
         await signedOutEverywhere();
         const latencies: number[] = [];
@@ -176,8 +177,8 @@ describe("playground in Chromium", () => {
           expect(stats.counts["POST /api/auth/signout"]).toBe(1);
         }
         await annotate(context, "signOutLatencyMs", latencies);
-        expect(percentile(latencies, 50)).toBeLessThan(100);
-        expect(Math.max(...latencies)).toBeLessThan(500);
+        expect(percentile(latencies, 50)).toBeLessThan(250);
+        expect(Math.max(...latencies)).toBeLessThan(1_000);
       },
       undefined,
       1,
@@ -450,6 +451,43 @@ describe("playground in Chromium", () => {
     await press(tabs[2]!, "offline");
     await sleep(600);
     expect(sessionGets(await server.stats())).toBe(1);
+  });
+
+  e2e("OpenID Connect: sign in through a real provider (oidc-provider: login and consent pages) and every tab is signed in as its user", async () => {
+    const tabs = await openTabs(await newContext(), server.url, 2, "?poll=60");
+    await waitForStatus(tabs, "unauthenticated");
+    const [acting, other] = tabs as [Page, Page];
+    await acting.getByTestId("sign-in-openid").waitFor();
+    await press(acting, "sign-in-openid");
+    await acting.waitForSelector('input[name="login"]', { timeout: 10_000 });
+    await acting.fill('input[name="login"]', "eve");
+    await acting.fill('input[name="password"]', "anything");
+    await acting.locator('button[type="submit"]').click();
+    // The consent page of the provider.
+    await acting.locator('button[type="submit"]').click({ timeout: 10_000 });
+    // Back on the page it started from (callbackUrl: the page's own URL).
+    await acting.waitForURL((url) => url.href === `${server.url}/?poll=60`, { timeout: 10_000 });
+    await waitForStatus([acting, other], "authenticated", 10_000);
+    for (const page of [acting, other]) {
+      const user = await page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.client.getSnapshot().data?.user);
+      expect(user).toMatchObject({ id: "oidc-eve", email: "eve@example.com" });
+    }
+  });
+
+  e2e("a magic link (the server API's signIn) opened in a new tab signs every tab in; a used link does not work twice", async () => {
+    const context = await newContext();
+    const tabs = await openTabs(context, server.url, 2, "?poll=60");
+    await waitForStatus(tabs, "unauthenticated");
+    await press(tabs[0]!, "magic-link");
+    const link = await tabs[0]!.getByTestId("magic-link-sent").locator("a").getAttribute("href");
+    expect(link).toContain("/demo/magic-link/callback?token=");
+    expect(server.output()).toContain(link!);
+    const landed = await context.newPage();
+    await landed.goto(link!);
+    await waitForStatus([landed, ...tabs], "authenticated", 5_000);
+    const used = await context.newPage();
+    await used.goto(link!);
+    expect(used.url()).toContain("error=MagicLinkInvalid");
   });
 
   e2e("switching the server between database and JWT keeps every tab signed in", async () => {

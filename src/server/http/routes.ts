@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from "../config.js";
 import { serializeCookie } from "../cookies/set-cookie.js";
 import { SessionServerError } from "../errors.js";
+import type { OAuthFlows } from "../oauth/flow.js";
 import type { Sessions } from "../session/sessions.js";
 import type { User } from "../types.js";
 import { readFields, type RequestFields } from "./body.js";
@@ -13,6 +14,7 @@ export interface RouteDeps {
   config: ResolvedConfig;
   csrf: CsrfTokens;
   sessions: Sessions;
+  oauth: OAuthFlows;
 }
 
 type Route = (deps: RouteDeps, context: RequestContext) => Promise<Response>;
@@ -27,7 +29,7 @@ function csrfCookie(context: RequestContext): string | undefined {
 }
 
 /** Origin check, body, then CSRF: the gate of every state-changing request. */
-async function guardedFields({ config, csrf }: RouteDeps, context: RequestContext): Promise<RequestFields> {
+export async function guardedFields({ config, csrf }: RouteDeps, context: RequestContext): Promise<RequestFields> {
   assertSameOrigin(config, context);
   const fields = await readFields(context.request);
   if (!(await csrf.verify(csrfCookie(context), fields.csrfToken))) {
@@ -55,18 +57,14 @@ const getCsrf: Route = async ({ config, csrf }, context) => {
   return jsonResponse(context, { csrfToken: token });
 };
 
-const getProviders: Route = async ({ config }, context) => {
-  if (!config.authorize) return jsonResponse(context, {});
+/** The Auth.js shape: `next-auth/react`'s `signIn("<id>")` and ours read it. */
+const getProviders: Route = async ({ config, oauth }, context) => {
   const base = `${context.origin}${config.basePath}`;
-  return jsonResponse(context, {
-    credentials: {
-      id: "credentials",
-      name: "Credentials",
-      type: "credentials",
-      signinUrl: `${base}/signin/credentials`,
-      callbackUrl: `${base}/callback/credentials`,
-    },
-  });
+  const entry = (id: string, name: string, type: string) => ({ id, name, type, signinUrl: `${base}/signin/${id}`, callbackUrl: `${base}/callback/${id}` });
+  const providers: Record<string, ReturnType<typeof entry>> = {};
+  if (config.authorize) providers.credentials = entry("credentials", "Credentials", "credentials");
+  for (const provider of oauth.list()) providers[provider.id] = entry(provider.id, provider.name, provider.type);
+  return jsonResponse(context, providers);
 };
 
 function signInErrorUrl(config: ResolvedConfig, context: RequestContext, error: string): string {
