@@ -1,7 +1,7 @@
 import type { Session } from "../shared/session.js";
 import { createSessionApi, type SessionApi } from "./api.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
-import { SessionServerError } from "./errors.js";
+import { SessionConfigError, SessionServerError } from "./errors.js";
 import { createCsrfTokens } from "./http/csrf.js";
 import { createReadContext, createRequestContext, type RequestContext } from "./context.js";
 import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
@@ -67,6 +67,29 @@ function errorResponse(config: ResolvedConfig, context: RequestContext | undefin
   return response;
 }
 
+/** A handler whose secret is missing: each use says so (a 500 from `handler`, a `SessionConfigError` from the rest). */
+function withoutSecret(options: SessionHandlerConfig): SessionHandler {
+  const config = resolveConfig({ ...options, secret: "placeholder-only-to-check-the-other-options" });
+  const missing = () =>
+    new SessionConfigError("sessionpulse: `secret` is required: a string of at least 32 bytes (set AUTH_SECRET, e.g. `openssl rand -base64 33`)");
+  const fail = () => Promise.reject(missing());
+  return {
+    handler: (request) =>
+      Promise.resolve(errorResponse(config, undefined, new SessionServerError("internal_error", missing().message, { cause: request.url }))),
+    getSession: fail,
+    api: {
+      signIn: fail,
+      getSession: fail,
+      signOut: fail,
+      listSessions: fail,
+      revokeSession: fail,
+      revokeOtherSessions: fail,
+      revokeUserSessions: fail,
+      requireFreshSession: fail,
+    },
+  };
+}
+
 function routeName(config: ResolvedConfig, pathname: string): string | undefined {
   const prefix = `${config.basePath}/`;
   if (!pathname.startsWith(prefix)) return undefined;
@@ -91,6 +114,9 @@ function routeName(config: ResolvedConfig, pathname: string): string | undefined
  * ```
  */
 export function createSessionHandler(options: SessionHandlerConfig): SessionHandler {
+  // No secret at all (`process.env.AUTH_SECRET` unset) is what a build step sees (`next build` evaluates
+  // route modules): every other option is checked now, the secret when the handler is first used.
+  if (typeof options === "object" && options !== null && options.secret === undefined) return withoutSecret(options);
   const config = resolveConfig(options);
   const store = config.store && guardStore(config.store, config.storeTimeout);
   const sessions = createSessions(config, store);

@@ -46,11 +46,25 @@ describe("secret", () => {
     expect(error.message).not.toContain(SECRET);
   });
 
-  it("refuses a missing, empty, or empty-array secret", () => {
-    for (const secret of [undefined, "", []]) {
+  it("refuses an empty or empty-array secret", () => {
+    for (const secret of ["", []]) {
       expect(configErrorOf(create({ secret })).message).toMatch(/secret/);
     }
-    expect(configErrorOf(() => createSessionHandler({} as SessionHandlerConfig)).message).toMatch(/`secret` is required/);
+  });
+
+  it("a missing secret (AUTH_SECRET unset, as at build time) is reported when the handler is used, not when it is created", async () => {
+    const errors: string[] = [];
+    const auth = createSessionHandler({
+      logger: { error: (code: string) => void errors.push(code), warn: () => {}, debug: () => {} },
+    } as unknown as SessionHandlerConfig);
+    const response = await auth.handler(new Request("http://localhost:3000/api/auth/session"));
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ error: "internal_error", message: expect.stringMatching(/`secret` is required/) });
+    expect(errors).toEqual(["internal_error"]);
+    await expect(auth.getSession(new Request("http://localhost:3000/"))).rejects.toThrow(/`secret` is required/);
+    await expect(auth.api.signIn(new Request("http://localhost:3000/"), { id: "u" })).rejects.toThrow(/`secret` is required/);
+    // The other options are still checked at once.
+    expect(configErrorOf(() => createSessionHandler({ session: { maxAge: -1 } } as unknown as SessionHandlerConfig)).message).toMatch(/maxAge/);
   });
 
   it("refuses secrets that are not strings", () => {
