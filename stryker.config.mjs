@@ -1,5 +1,6 @@
 // Mutation testing of the modules that guard the promises (`npm run test:mutation`): the session
-// lifecycle, the JWT codec, the cookie layer and the CSRF and Origin checks. A surviving mutant is
+// lifecycle, the JWT codec, the cookie layer, the CSRF, Origin and Host checks, provider sign-in and the
+// server API. A surviving mutant is
 // a missing test or dead code; QUALITY.md holds the latest score and the survivors explained.
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
@@ -12,6 +13,10 @@ export default {
     "src/server/cookies/*.ts",
     "src/server/http/csrf.ts",
     "src/server/http/origin.ts",
+    "src/server/http/host.ts",
+    "src/server/http/oauth-routes.ts",
+    "src/server/oauth/*.ts",
+    "src/server/api.ts",
     // Types and re-exports only.
     "!src/server/session/time.ts",
   ],

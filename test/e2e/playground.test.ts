@@ -195,6 +195,8 @@ describe("playground in Chromium", () => {
         const [second] = await openTabs(await newContext(), server.url, 1, "?poll=60");
         await signedIn([second!], "grace@example.com", "hopper");
 
+        // The panel lists the sessions right after a sign-in, and its buttons wait while it does.
+        await expect.poll(() => second!.getByTestId("revoke-all").isEnabled(), { timeout: 5_000 }).toBe(true);
         await press(second!, "revoke-all");
         const revokedAt = Date.now();
         await waitForStatus([second!], "unauthenticated");
