@@ -10,9 +10,10 @@ export const HOST = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+
  * values), for `trustHost`; undefined when the headers are absent or not well-formed.
  */
 export function forwardedOrigin(headers: Headers): string | undefined {
-  const host = headers.get("x-forwarded-host")?.split(",")[0]!.trim();
+  // A proxy chain appends: the first value is what the browser used.
+  const host = (headers.get("x-forwarded-host") ?? "").split(",")[0]!.trim();
   if (!host || !HOST.test(host)) return undefined;
-  const proto = headers.get("x-forwarded-proto")?.split(",")[0]!.trim().toLowerCase() ?? "https";
+  const proto = (headers.get("x-forwarded-proto") ?? "https").split(",")[0]!.trim().toLowerCase();
   if (proto !== "http" && proto !== "https") return undefined;
   return `${proto}://${host.toLowerCase()}`;
 }
