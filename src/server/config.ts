@@ -1,4 +1,4 @@
-import type { OAuth2Provider, OAuthProvider, OidcProvider } from "./oauth/providers.js";
+import { isLoopback, type OAuth2Provider, type OAuthProvider, type OidcProvider } from "./oauth/providers.js";
 import { SessionConfigError } from "./errors.js";
 import { cookieNames, type CookieNames } from "./cookies/names.js";
 import { STORE_METHODS, type Store } from "./stores/store.js";
@@ -77,7 +77,7 @@ function resolveProviders(providers: unknown): OAuthProvider[] {
       } catch {
         // reported below
       }
-      const loopback = url && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+      const loopback = url && isLoopback(url);
       if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
         fail(`providers[${index}].${name} must be an https URL (http only on loopback)`);
     }

@@ -4,7 +4,8 @@ import type { ResolvedConfig } from "../config.js";
 import type { RequestContext } from "../context.js";
 import { serializeClearedCookie, serializeCookie } from "../cookies/set-cookie.js";
 import type { User } from "../types.js";
-import { defaultUser, type OAuthProvider, type ProviderProfile, type ProviderTokens } from "./providers.js";
+import { deriveEncryptionKey } from "../jwt/keys.js";
+import { defaultUser, isLoopback, type OAuthProvider, type ProviderProfile, type ProviderTokens } from "./providers.js";
 
 /** How long a started sign-in may take at the provider (consent page included), seconds. */
 const STATE_TTL = 600;
@@ -31,17 +32,8 @@ interface PendingSignIn {
   callbackUrl: string;
 }
 
-const isLoopback = (url: URL) => ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-
-async function stateKey(secret: string): Promise<Uint8Array> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("sessionpulse oauth state"), info: new Uint8Array() },
-    material,
-    256,
-  );
-  return new Uint8Array(bits);
-}
+/** The key derivation of the session cookie, with its own salt: a sealed pending sign-in never opens as a session, nor the reverse. */
+const STATE_SALT = "sessionpulse.oauth-state";
 
 /**
  * OpenID Connect and OAuth 2 sign-in on `oauth4webapi`: the redirect to the provider with PKCE (S256),
@@ -51,7 +43,7 @@ async function stateKey(secret: string): Promise<Uint8Array> {
 export function createOAuthFlows(config: ResolvedConfig) {
   const providers = new Map(config.providers.map((provider) => [provider.id, provider]));
   const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
-  const keys = Promise.all(config.secrets.map(stateKey));
+  const keys = Promise.all(config.secrets.map(async (secret) => (await deriveEncryptionKey(secret, STATE_SALT)).key));
 
   const stateCookie = (context: RequestContext) => `${context.secure ? "__Secure-" : ""}${config.cookiePrefix}.oauth-state`;
   const attributes = (context: RequestContext) => ({ secure: context.secure, sameSite: "Lax" as const, domain: config.cookieDomain });
@@ -86,7 +78,7 @@ export function createOAuthFlows(config: ResolvedConfig) {
   async function seal(pending: PendingSignIn, now: number): Promise<string> {
     const [key] = await keys;
     return new EncryptJWT({ ...pending })
-      .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512" })
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(now / 1000) + STATE_TTL)
       .encrypt(key!);
@@ -99,7 +91,7 @@ export function createOAuthFlows(config: ResolvedConfig) {
         const { payload } = await jwtDecrypt(value, key, {
           currentDate: new Date(now),
           keyManagementAlgorithms: ["dir"],
-          contentEncryptionAlgorithms: ["A256GCM"],
+          contentEncryptionAlgorithms: ["A256CBC-HS512"],
         });
         return payload as unknown as PendingSignIn;
       } catch {

@@ -94,3 +94,6 @@ export function defaultUser(profile: ProviderProfile): User | null {
     image: text(profile.picture) ?? text(profile.avatar_url),
   };
 }
+
+/** A provider on this machine (tests, a developer's own): the only place plain http is accepted. */
+export const isLoopback = (url: URL) => ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
