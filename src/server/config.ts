@@ -2,6 +2,7 @@ import { isLoopback, type OAuth2Provider, type OAuthProvider, type OidcProvider 
 import { SessionConfigError } from "./errors.js";
 import { cookieNames, type CookieNames } from "./cookies/names.js";
 import { STORE_METHODS, type Store } from "./stores/store.js";
+import type { LruBounds } from "./jwt/token-cache.js";
 import type { Authorize, SessionCallbacks, SessionHandlerConfig, SessionLogger } from "./types.js";
 
 const DAY = 86_400;
@@ -30,6 +31,8 @@ export interface ResolvedConfig {
   errorPage: string;
   sameSite: "Lax" | "Strict" | "None";
   maxCookieSize: number;
+  /** The verified-token cache's bounds (JWT), or false when it is off. */
+  tokenCache: LruBounds | false;
   publicOrigin: string | undefined;
   trustHost: boolean;
   trustedOrigins: ReadonlySet<string>;
@@ -121,6 +124,25 @@ function resolveTrustedOrigins(value: unknown): Set<string> {
   return new Set(value.map((origin, i) => resolveOrigin(origin, `trustedOrigins[${i}]`)));
 }
 
+/** The verified-token cache's default bounds: 10,000 tokens, 8 MiB. */
+export const DEFAULT_TOKEN_CACHE: Readonly<LruBounds> = Object.freeze({ maxEntries: 10_000, maxBytes: 8 * 1024 * 1024 });
+
+function resolveTokenCache(jwt: unknown): LruBounds | false {
+  if (jwt === undefined) return { ...DEFAULT_TOKEN_CACHE };
+  if (jwt === null || typeof jwt !== "object" || Array.isArray(jwt)) fail("jwt must be an object, e.g. { cache: { maxEntries: 10000 } }");
+  const cache = (jwt as { cache?: unknown }).cache;
+  if (cache === false) return false;
+  if (cache === undefined || cache === true) return { ...DEFAULT_TOKEN_CACHE };
+  if (cache === null || typeof cache !== "object" || Array.isArray(cache)) fail("jwt.cache must be true, false or { maxEntries?, maxBytes? }");
+  const bound = (name: keyof LruBounds): number => {
+    const value = (cache as Record<string, unknown>)[name];
+    if (value === undefined) return DEFAULT_TOKEN_CACHE[name];
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) fail(`jwt.cache.${name} must be a positive integer`);
+    return value;
+  };
+  return { maxEntries: bound("maxEntries"), maxBytes: bound("maxBytes") };
+}
+
 function resolveBasePath(value: unknown): string {
   if (value === undefined) return "/api/auth";
   if (typeof value !== "string" || !value.startsWith("/") || /[?#\s]/.test(value)) {
@@ -203,6 +225,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     errorPage: config.pages?.error ?? config.pages?.signIn ?? `${basePath}/signin`,
     sameSite,
     maxCookieSize,
+    tokenCache: resolveTokenCache(config.jwt),
     publicOrigin,
     trustHost: config.trustHost === true,
     trustedOrigins,

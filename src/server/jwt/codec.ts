@@ -13,6 +13,9 @@ export type DecodeResult =
   | { ok: true; token: JWT; /** false when an older secret's key opened it: re-issue under the first. */ primaryKey: boolean }
   | { ok: false; reason: CookieRejection };
 
+/** The claims of an authenticated plaintext, or why they are refused. */
+export type ClaimsResult = { ok: true; token: JWT } | { ok: false; reason: CookieRejection };
+
 class UnknownKeyId extends Error {}
 
 /**
@@ -70,6 +73,27 @@ export interface DecodeOptions {
   acceptExpired?: boolean;
 }
 
+/**
+ * Everything the prepared-key path checks after the tag: the plaintext is a
+ * JSON object, and its claims pass jose's checks (`exp`, `nbf`, required
+ * claims) and ours (see hasValidClaims). Each call parses anew, so every
+ * caller gets a token of its own. A verified-token cache runs this on every
+ * hit, so the time-dependent checks are the very ones a miss runs.
+ */
+export function claimsOf(plaintext: string, nowSeconds: number, { acceptExpired = false }: DecodeOptions = {}): ClaimsResult {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(plaintext);
+  } catch {
+    return { ok: false, reason: "token_malformed" };
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { ok: false, reason: "token_malformed" };
+  const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds, acceptExpired);
+  if (rejection) return { ok: false, reason: rejection };
+  if (!hasValidClaims(payload as JWTPayload, nowSeconds)) return { ok: false, reason: "token_claims" };
+  return { ok: true, token: payload as JWT };
+}
+
 function rejectionOf(error: unknown): CookieRejection {
   if (error instanceof UnknownKeyId) return "token_key_unknown";
   if (error instanceof errors.JWTExpired) return "token_expired";
@@ -94,29 +118,37 @@ export async function decodeToken(
   keys: readonly DerivedKey[],
   nowSeconds: number,
   maxLength: number,
-  { acceptExpired = false }: DecodeOptions = {},
+  options: DecodeOptions = {},
 ): Promise<DecodeResult> {
-  if (token.length > maxLength) return { ok: false, reason: "cookie_too_large" };
-  if (!COMPACT_JWE.test(token)) return { ok: false, reason: "token_malformed" };
+  return (await decodeWithPlaintext(token, keys, nowSeconds, maxLength, options)).result;
+}
+
+/**
+ * {@link decodeToken}, with the authenticated plaintext of a token the prepared-key path opened and
+ * accepted: what a verified-token cache may keep, to hand to {@link claimsOf} instead of decrypting
+ * again. No plaintext for a refused token, nor for one jose opened (other headers are rare, and
+ * keeping them out leaves the cache one path to trust).
+ */
+export async function decodeWithPlaintext(
+  token: string,
+  keys: readonly DerivedKey[],
+  nowSeconds: number,
+  maxLength: number,
+  { acceptExpired = false }: DecodeOptions = {},
+): Promise<{ result: DecodeResult; plaintext?: string }> {
+  const refused = (reason: CookieRejection) => ({ result: { ok: false as const, reason } });
+  if (token.length > maxLength) return refused("cookie_too_large");
+  if (!COMPACT_JWE.test(token)) return refused("token_malformed");
   const parts = token.split(".");
   const fastKey = plainHeaderKey(parts[0]!, keys);
-  if (fastKey === null) return { ok: false, reason: "token_key_unknown" };
+  if (fastKey === null) return refused("token_key_unknown");
   if (fastKey) {
     // `dir` has no encrypted key: anything there is a malformed token, not a failed decryption.
-    if (parts[1] !== "") return { ok: false, reason: "token_malformed" };
+    if (parts[1] !== "") return refused("token_malformed");
     const plaintext = await decryptCompact(fastKey.content, parts);
-    if (plaintext === null) return { ok: false, reason: "token_invalid" };
-    let payload: unknown;
-    try {
-      payload = JSON.parse(plaintext);
-    } catch {
-      return { ok: false, reason: "token_malformed" };
-    }
-    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { ok: false, reason: "token_malformed" };
-    const rejection = registeredClaimsRejection(payload as Record<string, unknown>, nowSeconds, acceptExpired);
-    if (rejection) return { ok: false, reason: rejection };
-    if (!hasValidClaims(payload as JWTPayload, nowSeconds)) return { ok: false, reason: "token_claims" };
-    return { ok: true, token: payload as JWT, primaryKey: fastKey === keys[0] };
+    if (plaintext === null) return refused("token_invalid");
+    const claims = claimsOf(plaintext, nowSeconds, { acceptExpired });
+    return claims.ok ? { result: { ok: true, token: claims.token, primaryKey: fastKey === keys[0] }, plaintext } : { result: claims };
   }
   let usedKey: DerivedKey | undefined;
   try {
@@ -136,10 +168,10 @@ export async function decodeToken(
         currentDate: new Date(nowSeconds * 1000),
       },
     );
-    if (!hasValidClaims(payload, nowSeconds)) return { ok: false, reason: "token_claims" };
-    return { ok: true, token: payload as JWT, primaryKey: usedKey === keys[0] };
+    if (!hasValidClaims(payload, nowSeconds)) return refused("token_claims");
+    return { result: { ok: true, token: payload as JWT, primaryKey: usedKey === keys[0] } };
   } catch (error) {
-    return { ok: false, reason: rejectionOf(error) };
+    return refused(rejectionOf(error));
   }
 }
 

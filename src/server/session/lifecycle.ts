@@ -91,15 +91,20 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     const opened = carrier === "jwt" ? await jwt.open(context, cookie.value) : await database!.open(context, cookie.value);
     if (!opened.ok) return refuse(context, opened.reason);
     const { record } = opened;
+    // A JWT joins the verified-token cache only after every check below, and leaves it when one fails (jwt-format.ts).
+    const { settle } = opened as { settle?: (accepted: boolean) => void };
     if (policy.lifetimeOver(context.now, record.signedInAt)) {
+      settle?.(false);
       // A row past its lifetime goes; a JWT's copies are all past it too, so nothing needs writing for them.
       if (carrier === "database") await revocations.endSession(context.now, idsOf(record), record.signedInAt);
       return refuse(context, "session_lifetime_exceeded");
     }
     // A database row is its own revocation check (ending a session deletes its rows); a JWT is checked against the store.
     if (carrier === "jwt" && (await revocations.isRevoked(context.now, [record.id], record.userId, record.generation))) {
+      settle?.(false);
       return refuse(context, "session_revoked");
     }
+    settle?.(true);
     const loaded: LoadedSession = { record, value: cookie.value, staleKey: "primaryKey" in opened && !opened.primaryKey, converted: false };
     if (carrier === config.strategy || !write) return loaded;
     return carrier === "jwt" ? toDatabase(context, loaded) : toJwt(context, loaded);
