@@ -4,7 +4,7 @@ import type { TabLink } from "./env.js";
 import { SessionError } from "./errors.js";
 import { PROTOCOL_VERSION, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
 import { MAX_DELAY, readOptions } from "./options.js";
-import { createOperations } from "./operations.js";
+import type { OperationHooks, Operations } from "./operations.js";
 import { createReader } from "./reader.js";
 import { nextWake, standbyGrace, type Wake } from "./schedule.js";
 import { createServerClock } from "./server-clock.js";
@@ -12,7 +12,6 @@ import { createSnapshotStore } from "./snapshot-store.js";
 import { createTabProtocol } from "./tab-protocol.js";
 import { createTransport } from "./transport.js";
 import type { SessionClient, SessionClientOptions, SessionSnapshot } from "./types.js";
-import { createWriter } from "./writer.js";
 
 /** Wait for another tab to answer `hello` before asking the server, ms. */
 const HELLO_WAIT = 100;
@@ -335,9 +334,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     };
   }
 
-  // A write abandons the read in flight: its answer may predate the write.
-  const writer = createWriter(transport, () => reader.abort());
-  const operations = createOperations(env, config.basePath, transport, writer, {
+  const hooks: OperationHooks = {
     shown,
     refresh: () => refresh(),
     commit(session, reason, server) {
@@ -345,10 +342,28 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       apply(session, "local", reason);
     },
     destroyed: () => destroyed,
-  });
+  };
+  /** The write side, loaded on its first call (most page views only read the session); a failed load is retried by the next call. */
+  let operations: Promise<Operations> | undefined;
+  const loadOperations = () =>
+    (operations ??= import("./operations.js").then(
+      ({ createOperations }) => createOperations(env, config.basePath, transport, () => reader.abort(), hooks),
+      (error: unknown) => {
+        operations = undefined;
+        throw error;
+      },
+    ));
+  const write = <K extends keyof Operations>(name: K): Operations[K] =>
+    ((...args: unknown[]) => loadOperations().then((loaded) => (loaded[name] as (...args: unknown[]) => Promise<unknown>)(...args))) as Operations[K];
 
   return {
-    ...operations,
+    update: write("update"),
+    signIn: write("signIn"),
+    signOut: write("signOut"),
+    listSessions: write("listSessions"),
+    revokeSession: write("revokeSession"),
+    revokeOtherSessions: write("revokeOtherSessions"),
+    signOutEverywhere: write("signOutEverywhere"),
     basePath: config.basePath,
     getSnapshot: shown,
 

@@ -4,7 +4,7 @@ import { SessionError } from "./errors.js";
 import type { SessionReason } from "./messages.js";
 import type { Transport } from "./transport.js";
 import type { SessionClient, SessionSnapshot, SignInResult } from "./types.js";
-import type { createWriter } from "./writer.js";
+import { createWriter } from "./writer.js";
 
 export interface OperationHooks {
   shown: () => SessionSnapshot;
@@ -16,25 +16,22 @@ export interface OperationHooks {
   destroyed: () => boolean;
 }
 
-type Operations = Pick<SessionClient, "update" | "signIn" | "signOut" | "listSessions" | "revokeSession" | "revokeOtherSessions" | "signOutEverywhere">;
+export type Operations = Pick<SessionClient, "update" | "signIn" | "signOut" | "listSessions" | "revokeSession" | "revokeOtherSessions" | "signOutEverywhere">;
 
 /**
  * The calls that change the session at the server: each runs after the ones
  * before it (the writer's queue) with CSRF handled, and ends by showing the
- * server's answer in every tab.
+ * server's answer in every tab. The client loads this module on the first
+ * such call: most page views only read the session.
  */
-export function createOperations(
-  env: ClientEnv,
-  basePath: string,
-  transport: Transport,
-  writer: ReturnType<typeof createWriter>,
-  hooks: OperationHooks,
-): Operations {
+export function createOperations(env: ClientEnv, basePath: string, transport: Transport, abortRead: () => void, hooks: OperationHooks): Operations {
+  // A write abandons the read in flight: its answer may predate the write.
+  const writer = createWriter(transport, basePath, abortRead);
   const write = <T>(task: () => Promise<T>): Promise<T> => (hooks.destroyed() ? Promise.reject(new SessionError("destroyed")) : writer.write(task));
   /** After revoking sessions, the current one may be gone: read it again inside the write, before the next. */
   const revoke = (body: object) =>
     write(async () => {
-      await writer.withCsrf((csrfToken) => transport.postJson("/sessions/revoke", { ...body, csrfToken }));
+      await writer.withCsrf((csrfToken) => writer.postJson("/sessions/revoke", { ...body, csrfToken }));
       const { body: session, server } = await transport.session();
       hooks.commit(session, session ? "update" : "signout", server);
     });
@@ -87,7 +84,7 @@ export function createOperations(
     },
 
     async listSessions() {
-      const { body } = await transport.get("/sessions");
+      const { body } = await transport.call("/sessions");
       if (!Array.isArray(body)) throw new SessionError("invalid_response", 200, basePath + "/sessions");
       return body as SessionListing[];
     },

@@ -66,23 +66,8 @@ export function createTransport(env: ClientEnv, basePath: string, timeoutMs: num
       if (session === undefined) throw new SessionError("invalid_response", 200, basePath + "/session");
       return { body: session, server: answer.server };
     },
-    async csrf(): Promise<string> {
-      const { body } = await call("/csrf");
-      const token = (body as { csrfToken?: unknown } | null)?.csrfToken;
-      if (typeof token !== "string") throw new SessionError("invalid_response", 200, basePath + "/csrf");
-      return token;
-    },
-    /** A GET answered with JSON, e.g. `/sessions`. */
-    get: (path: string) => call(path),
-    /** A JSON post, e.g. `/sessions/revoke`. */
-    postJson: (path: string, body: object) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-    /** A form post answered with `{ url }` (Auth.js v5 and ours read the header, v4 the `json` field). */
-    post: (path: string, fields: Record<string, string>) =>
-      call(path, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1" },
-        body: new URLSearchParams(fields).toString(),
-      }),
+    /** A request answered with JSON (the write side builds its posts on it). */
+    call,
   };
 }
 

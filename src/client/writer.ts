@@ -9,13 +9,32 @@ const bodyOf = (error: unknown) => (error as { body?: Record<string, unknown> | 
  * State-changing requests: run one at a time in call order, each with the
  * cached CSRF token (fetched again once if the server refuses it).
  */
-export function createWriter(transport: Transport, beforeEach: () => void) {
+export function createWriter(transport: Transport, basePath: string, beforeEach: () => void) {
   let queue: Promise<unknown> = Promise.resolve();
   let csrfToken: Promise<string> | undefined;
 
+  async function fetchCsrf(): Promise<string> {
+    const { body } = await transport.call("/csrf");
+    const token = (body as { csrfToken?: unknown } | null)?.csrfToken;
+    if (typeof token !== "string") throw new SessionError("invalid_response", 200, basePath + "/csrf");
+    return token;
+  }
+
+  /** A JSON post, e.g. `/sessions/revoke`. */
+  const postJson = (path: string, body: object) =>
+    transport.call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  /** A form post answered with `{ url }` (Auth.js v5 and ours read the header, v4 the `json` field). */
+  const post = (path: string, fields: Record<string, string>) =>
+    transport.call(path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-auth-return-redirect": "1" },
+      body: new URLSearchParams(fields).toString(),
+    });
+
   async function withCsrf<T>(send: (token: string) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const token = await (csrfToken ??= transport.csrf().catch((error) => {
+      const token = await (csrfToken ??= fetchCsrf().catch((error) => {
         csrfToken = undefined;
         throw error;
       }));
@@ -39,6 +58,7 @@ export function createWriter(transport: Transport, beforeEach: () => void) {
       return run;
     },
     withCsrf,
+    postJson,
     /**
      * A form post answered with `{ url }` (sign-in, sign-out), the way the Auth.js clients do it. A refused
      * sign-in still carries its `url` (with `error=`) in a 401 body; a request refused before it was read
@@ -46,7 +66,7 @@ export function createWriter(transport: Transport, beforeEach: () => void) {
      */
     async postForm(path: string, fields: Record<string, string>, callbackUrl: string) {
       try {
-        const { body } = await withCsrf((token) => transport.post(path, { ...fields, csrfToken: token, callbackUrl, json: "true" }));
+        const { body } = await withCsrf((token) => post(path, { ...fields, csrfToken: token, callbackUrl, json: "true" }));
         const url = (body as { url?: unknown } | null)?.url;
         return { url: typeof url === "string" ? url : callbackUrl, status: 200, error: undefined };
       } catch (error) {

@@ -3,6 +3,10 @@ import type { SessionClient, SessionClientOptions } from "../../src/client/types
 import { createFakeServer } from "./fake-server.ts";
 import { createFakeTime, type FakeTime } from "./fake-time.ts";
 import { createTabHub } from "./tab-hub.ts";
+// The client loads its write side on the first sign-in, sign-out or update (a dynamic import). Loaded here once,
+// so that import resolves within a few ticks instead of the module transform's real milliseconds, which
+// simulated time cannot wait for. The lazy load itself is tested in lifecycle.test.ts and in real Chromium.
+import "../../src/client/operations.ts";
 
 /** Page signals of one simulated tab, driven by the test. */
 export function createPageSignals() {

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createFakeEnv } from "./fake-env.ts";
+
+// The write side (sign-in, sign-out, update, session management) is a chunk of its own, loaded on the first such
+// call. Here its loading is made to fail the way a chunk does after a deploy removed it or while offline.
+describe("the write side, loaded on demand", () => {
+  afterEach(() => {
+    vi.doUnmock("../../src/client/operations.ts");
+    vi.resetModules();
+  });
+
+  it("a failed load rejects that call only: the next call loads it again and the write goes through", async () => {
+    let available = false;
+    let loads = 0;
+    vi.resetModules();
+    vi.doMock("../../src/client/operations.ts", async (importOriginal) => {
+      loads++;
+      if (!available) throw new TypeError("Failed to fetch dynamically imported module");
+      return importOriginal();
+    });
+    const { createSessionClient } = await import("../../src/client/index.ts");
+    const { env, time, server } = createFakeEnv();
+    const initialSession = server.signInDirectly();
+    const client = createSessionClient({ basePath: "http://localhost/api/auth", refetchInterval: 0, env, initialSession });
+    client.subscribe(() => {});
+
+    await expect(client.signOut({ redirect: false })).rejects.toThrow(); // vitest wraps the loader's error in its own
+    expect(client.getSnapshot().status).toBe("authenticated"); // nothing half-done
+    expect(server.state.requests).toEqual([]);
+
+    available = true;
+    const signedOut = client.signOut({ redirect: false });
+    await vi.waitFor(() => expect(loads).toBe(2));
+    await time.advance(1_000);
+    await signedOut;
+    expect(client.getSnapshot().status).toBe("unauthenticated");
+
+    // Loaded once per client: later calls do not import again.
+    const update = client.update({ theme: "dark" }).catch((error: unknown) => error);
+    await time.advance(1_000);
+    expect(await update).toMatchObject({ code: "unauthenticated" });
+    expect(loads).toBe(2);
+    client.destroy();
+  });
+
+  it("calls made before the write side has loaded run in call order", async () => {
+    vi.resetModules();
+    const { createSessionClient } = await import("../../src/client/index.ts");
+    const { env, time, server } = createFakeEnv();
+    const initialSession = server.signInDirectly();
+    const client = createSessionClient({ basePath: "http://localhost/api/auth", refetchInterval: 0, env, initialSession });
+    client.subscribe(() => {});
+    const order: string[] = [];
+    const updated = client.update({ theme: "dark" }).then(() => order.push("update"));
+    const signedOut = client.signOut({ redirect: false }).then(() => order.push("signOut"));
+    for (let i = 0; i < 50 && order.length < 2; i++) await time.advance(100);
+    await Promise.all([updated, signedOut]);
+    expect(order).toEqual(["update", "signOut"]);
+    expect(client.getSnapshot().status).toBe("unauthenticated");
+    client.destroy();
+  });
+});
