@@ -1,5 +1,5 @@
 // Mutation testing of the modules that guard the promises (`npm run test:mutation`): the session
-// lifecycle, the JWT codec, the cookie layer, the CSRF, Origin and Host checks, provider sign-in and the
+// lifecycle, the JWT codec and its verified-token cache, the cookie layer, the CSRF, Origin and Host checks, provider sign-in and the
 // server API. A surviving mutant is
 // a missing test or dead code; QUALITY.md holds the latest score and the survivors explained.
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
@@ -10,6 +10,7 @@ export default {
   mutate: [
     "src/server/session/*.ts",
     "src/server/jwt/codec.ts",
+    "src/server/jwt/token-cache.ts",
     "src/server/cookies/*.ts",
     "src/server/http/csrf.ts",
     "src/server/http/origin.ts",

@@ -16,9 +16,10 @@ import { CookieJar, SECRET, recordingLogger } from "../helpers.ts";
  * updateAge, exp and its tolerance, a session's maxLifetime end). Every read goes to both
  * handlers with the same cookie, and they must agree: the same status, the
  * same body, and the same kind of cookie change (none, re-issued, cleared).
- * A `session` callback counts into a nested claim of the token it is given,
- * so a cache that shared parsed claims between requests would answer a
- * different count.
+ * A `session` callback counts into a nested claim of the token it is given:
+ * every answer says 1, as every request works on a token of its own (each hit
+ * parses the cached plaintext anew; besides, the `jwt` callback is handed a
+ * clone, so a cache sharing parsed claims would not show here today).
  *
  * Runs: SESSIONPULSE_PROPERTY_RUNS (default 200); `npm run test:deep` runs more.
  * A failure prints its seed: SESSIONPULSE_PROPERTY_SEED=<seed> replays it.
