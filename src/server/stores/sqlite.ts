@@ -1,5 +1,6 @@
 import type { Store } from "./store.js";
 import { lazy } from "./lazy.js";
+import { retryWhileBusy } from "./sqlite-busy.js";
 import { bind, PRUNE_BATCH, sessionStatements, SQLITE } from "./sql.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
 
@@ -54,10 +55,12 @@ export interface SqliteStoreSettings {
   /** Prefix of the two table names (`<prefix>sessions`, `<prefix>revoked_tokens`). Default `"sessionpulse_"`. */
   tablePrefix?: string;
   /**
-   * How long a write waits for another connection's lock before failing with
+   * How long a call waits for another connection's lock before failing with
    * `SQLITE_BUSY` (the handler then answers 503). Only applied to a database the
-   * store opens. Both drivers are synchronous, so this wait blocks the event
-   * loop: keep it short. Default 1000 ms.
+   * store opens. The store waits on a timer, trying again every few ms (backing
+   * off to 50 ms), not in SQLite's busy handler, which would sleep inside the
+   * synchronous call and hold the event loop, and every other request, for
+   * the whole wait. Default 1000 ms.
    */
   busyTimeoutMs?: number;
 }
@@ -207,8 +210,9 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       const db = options.database ?? (await openDatabase(options.path, options.driver));
       try {
         if (ownsDatabase) {
-          // A busy timeout first, so even the schema statements wait for another process's lock.
-          db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+          // No busy wait inside SQLite (it would block the event loop): a busy statement fails at once
+          // and retryWhileBusy tries the call again on a timer, the schema statements included.
+          db.exec("PRAGMA busy_timeout = 0");
           // WAL lets readers run while one process writes; an in-memory database answers "memory" and stays as it is.
           // `synchronous` stays FULL: a revocation must survive a power cut.
           if (options.path !== ":memory:" && options.path !== "") db.exec("PRAGMA journal_mode = WAL");
@@ -239,7 +243,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
     };
   }
 
-  return {
+  const store: Store = {
     async create(session) {
       (await statement("insert")).run(sessionValues(session, millis));
     },
@@ -295,4 +299,5 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
     },
     close: () => connection.close(),
   };
+  return ownsDatabase ? retryWhileBusy(store, busyTimeoutMs) : store;
 }
