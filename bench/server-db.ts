@@ -96,6 +96,7 @@ interface WriteCounts {
   deleteByUser: number;
   revokeToken: number;
   advanceGeneration: number;
+  putValue: number;
 }
 
 const emptyCounts = (): WriteCounts => ({
@@ -107,8 +108,9 @@ const emptyCounts = (): WriteCounts => ({
   deleteByUser: 0,
   revokeToken: 0,
   advanceGeneration: 0,
+  putValue: 0,
 });
-const writesOf = (c: WriteCounts) => c.create + c.touchWrote + c.update + c.delete + c.deleteByUser + c.revokeToken + c.advanceGeneration;
+const writesOf = (c: WriteCounts) => c.create + c.touchWrote + c.update + c.delete + c.deleteByUser + c.revokeToken + c.advanceGeneration + c.putValue;
 
 /** The store with its writing calls counted (a touch counts only when it wrote, an update only when it changed a row). */
 function countingStore(store: Store): { store: Store; counts: WriteCounts } {
@@ -148,6 +150,12 @@ function countingStore(store: Store): { store: Store; counts: WriteCounts } {
       counts.advanceGeneration++;
       return store.advanceGeneration(key, expires, floor);
     },
+    putValue: async (key, value, expires, now, onlyIfAbsent) => {
+      counts.putValue++;
+      return store.putValue(key, value, expires, now, onlyIfAbsent);
+    },
+    getValue: (key, now) => store.getValue(key, now),
+    deleteValue: (key) => store.deleteValue(key),
     prune: (now) => store.prune(now),
     close: () => store.close(),
   };

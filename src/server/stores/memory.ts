@@ -13,6 +13,7 @@ import type { Store, StoredSession } from "./store.js";
 export function memoryStore(): Store & { readonly size: number } {
   const sessions = new Map<string, StoredSession>();
   const denied = new Map<string, { expires: number; revokedAt: number }>();
+  const values = new Map<string, { value: string; expires: number }>();
   const copy = (session: StoredSession): StoredSession => structuredClone(session);
 
   function live(id: string, now: number): StoredSession | undefined {
@@ -80,8 +81,22 @@ export function memoryStore(): Store & { readonly size: number } {
       denied.set(key, { expires: Math.max(expires, live?.expires ?? -Infinity), revokedAt: generation });
       return generation;
     },
+    async putValue(key, value, expires, now, onlyIfAbsent = false) {
+      const entry = values.get(key);
+      if (onlyIfAbsent && entry && entry.expires > now) return false;
+      values.set(key, { value, expires });
+      return true;
+    },
+    async getValue(key, now) {
+      const entry = values.get(key);
+      return entry && entry.expires > now ? entry.value : null;
+    },
+    async deleteValue(key) {
+      values.delete(key);
+    },
     async prune(now) {
       let count = 0;
+      for (const [key, entry] of values) if (entry.expires <= now && values.delete(key)) count++;
       for (const [id, session] of sessions) if (session.expires <= now && sessions.delete(id)) count++;
       for (const [key, entry] of denied) if (entry.expires <= now && denied.delete(key)) count++;
       return count;
@@ -89,6 +104,7 @@ export function memoryStore(): Store & { readonly size: number } {
     async close() {
       sessions.clear();
       denied.clear();
+      values.clear();
     },
   };
 }

@@ -48,7 +48,7 @@ export type PostgresStoreOptions =
     };
 
 export interface PostgresStoreSettings {
-  /** Prefix of the two table names (`<prefix>sessions`, `<prefix>revoked_tokens`). Default `"sessionpulse_"`. */
+  /** Prefix of the three table names (`<prefix>sessions`, `<prefix>revoked_tokens`, `<prefix>values`). Default `"sessionpulse_"`. */
   tablePrefix?: string;
   /** Own pool only: how long to wait for a connection (new or free) before the call rejects. Default 2000 ms. */
   connectTimeoutMs?: number;
@@ -124,8 +124,9 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
 
   const sessions = `"${prefix}sessions"`;
   const revoked = `"${prefix}revoked_tokens"`;
+  const values = `"${prefix}values"`;
 
-  const sql = sessionStatements(sessions, revoked, POSTGRES);
+  const sql = sessionStatements(sessions, revoked, values, POSTGRES);
 
   let pool: PgPoolLike | undefined = options.pool;
   let creating: Promise<PgPoolLike> | undefined;
@@ -165,8 +166,8 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
   async function migrate(target: PgPoolLike): Promise<void> {
     // Usually the tables exist: one cheap read, no lock, no DDL (which would also need CREATE rights).
     const existing = await target.query({
-      text: "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ready",
-      values: [sessions, revoked],
+      text: "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready",
+      values: [sessions, revoked, values],
       query_timeout: queryTimeoutMs,
     });
     if ((existing.rows[0] as { ready: boolean } | undefined)?.ready) return;
@@ -200,6 +201,12 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
         query_timeout: queryTimeoutMs,
       });
       await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires_idx" ON ${revoked} (expires)`, query_timeout: queryTimeoutMs });
+      // Added after the first release: a store created before finds it missing and creates it here.
+      await client.query({
+        text: `CREATE TABLE IF NOT EXISTS ${values} (key text PRIMARY KEY, value text NOT NULL, expires bigint NOT NULL)`,
+        query_timeout: queryTimeoutMs,
+      });
+      await client.query({ text: `CREATE INDEX IF NOT EXISTS "${prefix}values_expires_idx" ON ${values} (expires)`, query_timeout: queryTimeoutMs });
       await client.query({ text: "COMMIT", query_timeout: queryTimeoutMs });
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -267,9 +274,19 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
       const { rows } = await query("advanceGeneration", { key, expires: millis(expires), floor: millis(floor) });
       return Number((rows[0] as { revoked_at: string | number }).revoked_at);
     },
+    async putValue(key, value, expires, now, onlyIfAbsent = false) {
+      return (await query(onlyIfAbsent ? "putValueIfAbsent" : "putValue", { key, value, expires: millis(expires), now: millis(now) })).rowCount === 1;
+    },
+    async getValue(key, now) {
+      const row = (await query("getValue", { key, now: millis(now) })).rows[0] as { value: string } | undefined;
+      return row?.value ?? null;
+    },
+    async deleteValue(key) {
+      await query("deleteValue", { key });
+    },
     async prune(now) {
       let total = 0;
-      for (const name of ["pruneSessions", "pruneRevoked"] as const) {
+      for (const name of ["pruneSessions", "pruneRevoked", "pruneValues"] as const) {
         for (;;) {
           const deleted = (await query(name, { now: millis(now) })).rowCount ?? 0;
           total += deleted;

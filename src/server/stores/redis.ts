@@ -275,6 +275,18 @@ redis.call('SET', KEYS[1], string.format('%d', generation) .. ':' .. string.form
 return generation
 `);
 
+// Values are strings "expires:value", the logical expiry first (the value may hold any character). With
+// ARGV[5] = '1' the write happens only when no live value is there: a lock, one atomic step on the server.
+const PUT_VALUE = new Script(`
+if ARGV[5] == '1' then
+  local v = redis.call('GET', KEYS[1])
+  local e = v and tonumber(string.match(v, '^(%-?%d+):'))
+  if e and e > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'PX', ARGV[4])
+return 1
+`);
+
 /** Integer ms as Redis and Lua read them, clamped as the SQL stores clamp theirs. */
 const ms = (value: number) => String(integerMillis(value, "redisStore"));
 
@@ -328,6 +340,7 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
   const sessionPrefix = `${prefix}session:`;
   const userPrefix = `${prefix}user:`;
   const denyPrefix = `${prefix}deny:`;
+  const valuePrefix = `${prefix}value:`;
 
   /** A borrowed client is checked now (a wrong one is a TypeError at start-up) and used as it is. */
   const borrowed = options.client ? commandsOf(options.client) : undefined;
@@ -463,6 +476,22 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       const match = value === null ? null : /^(-?\d+):(-?\d+)$/.exec(value);
       if (!match || Number(match[2]) <= now) return null;
       return Number(match[1]);
+    },
+    async putValue(key, value, expires, now, onlyIfAbsent = false) {
+      const run = connection.current?.send ?? (await commands());
+      return (await PUT_VALUE.run(run, [valuePrefix + key], [value, ms(expires), ms(now), ttl(expires, now), onlyIfAbsent ? "1" : "0"])) === 1;
+    },
+    async getValue(key, now) {
+      const run = connection.current?.send ?? (await commands());
+      const stored = (await run(["GET", valuePrefix + key])) as string | null;
+      const colon = stored?.indexOf(":") ?? -1;
+      // Redis drops the key a grace period later; until then the stored expiry decides.
+      if (stored === null || colon < 0 || Number(stored.slice(0, colon)) <= now) return null;
+      return stored.slice(colon + 1);
+    },
+    async deleteValue(key) {
+      const run = connection.current?.send ?? (await commands());
+      await run(["DEL", valuePrefix + key]);
     },
     async prune(now) {
       const run = connection.current?.send ?? (await commands());

@@ -48,8 +48,8 @@ export const COLUMNS = "id, user_id, data, created_at, updated_at, expires, user
 /** Rows deleted per prune statement: no statement runs long or holds many row locks. */
 export const PRUNE_BATCH = 1000;
 
-/** Every statement of a SQL store, for its two tables. */
-export function sessionStatements(sessions: string, revoked: string, dialect: Dialect) {
+/** Every statement of a SQL store, for its three tables. */
+export function sessionStatements(sessions: string, revoked: string, values: string, dialect: Dialect) {
   const greatest = dialect.greatest;
   const templates = {
     insert: `INSERT INTO ${sessions} (${COLUMNS}) VALUES (:id, :userId, :data, :createdAt, :updatedAt, :expires, :userAgent)
@@ -78,6 +78,15 @@ export function sessionStatements(sessions: string, revoked: string, dialect: Di
         revoked_at = CASE WHEN r.expires > :floor THEN ${greatest}(r.revoked_at + 1, :floor) ELSE :floor END,
         expires = CASE WHEN r.expires > :floor THEN ${greatest}(r.expires, excluded.expires) ELSE excluded.expires END
       RETURNING revoked_at`,
+    putValue: `INSERT INTO ${values} (key, value, expires) VALUES (:key, :value, :expires)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
+    // The lock: the conflicting row is replaced only once it has expired, in the same statement, so of
+    // concurrent callers exactly one changes a row (PostgreSQL re-checks the WHERE against the winner's row).
+    putValueIfAbsent: `INSERT INTO ${values} AS v (key, value, expires) VALUES (:key, :value, :expires)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE v.expires <= :now`,
+    getValue: `SELECT value FROM ${values} WHERE key = :key AND expires > :now`,
+    deleteValue: `DELETE FROM ${values} WHERE key = :key`,
+    pruneValues: `DELETE FROM ${values} WHERE key IN (SELECT key FROM ${values} WHERE expires <= :now LIMIT ${PRUNE_BATCH}) AND expires <= :now`,
     // The outer `expires <= :now` is re-checked on rows a concurrent touch changed meanwhile, so a revived session stays.
     pruneSessions: `DELETE FROM ${sessions} WHERE id IN (SELECT id FROM ${sessions} WHERE expires <= :now LIMIT ${PRUNE_BATCH}) AND expires <= :now`,
     pruneRevoked: `DELETE FROM ${revoked} WHERE key IN (SELECT key FROM ${revoked} WHERE expires <= :now LIMIT ${PRUNE_BATCH}) AND expires <= :now`,

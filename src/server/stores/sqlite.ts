@@ -52,7 +52,7 @@ export type SqliteStoreOptions =
     };
 
 export interface SqliteStoreSettings {
-  /** Prefix of the two table names (`<prefix>sessions`, `<prefix>revoked_tokens`). Default `"sessionpulse_"`. */
+  /** Prefix of the three table names (`<prefix>sessions`, `<prefix>revoked_tokens`, `<prefix>values`). Default `"sessionpulse_"`. */
   tablePrefix?: string;
   /**
    * How long a call waits for another connection's lock before failing with
@@ -168,7 +168,8 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
 
   const sessions = `"${prefix}sessions"`;
   const revoked = `"${prefix}revoked_tokens"`;
-  const sql = sessionStatements(sessions, revoked, SQLITE);
+  const values = `"${prefix}values"`;
+  const sql = sessionStatements(sessions, revoked, values, SQLITE);
 
   /** An open database with every statement prepared once. */
   interface Prepared {
@@ -196,7 +197,13 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
         expires INTEGER NOT NULL,
         revoked_at INTEGER NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires" ON ${revoked} (expires);`);
+      CREATE INDEX IF NOT EXISTS "${prefix}revoked_tokens_expires" ON ${revoked} (expires);
+      CREATE TABLE IF NOT EXISTS ${values} (
+        key TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${prefix}values_expires" ON ${values} (expires);`);
       db.exec("COMMIT");
     } catch (error) {
       db.exec("ROLLBACK");
@@ -282,9 +289,18 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
       const row = (await statement("advanceGeneration")).get<{ revoked_at: number | bigint }>({ key, expires: millis(expires), floor: millis(floor) });
       return Number(row!.revoked_at);
     },
+    async putValue(key, value, expires, now, onlyIfAbsent = false) {
+      return (await statement(onlyIfAbsent ? "putValueIfAbsent" : "putValue")).run({ key, value, expires: millis(expires), now: millis(now) }) === 1;
+    },
+    async getValue(key, now) {
+      return (await statement("getValue")).get<{ value: string }>({ key, now: millis(now) })?.value ?? null;
+    },
+    async deleteValue(key) {
+      (await statement("deleteValue")).run({ key });
+    },
     async prune(now) {
       let total = 0;
-      for (const name of ["pruneSessions", "pruneRevoked"] as const) {
+      for (const name of ["pruneSessions", "pruneRevoked", "pruneValues"] as const) {
         for (;;) {
           // In batches: the drivers are synchronous, so one huge DELETE would hold the
           // event loop and the file's write lock for its whole run.

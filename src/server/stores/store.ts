@@ -67,7 +67,17 @@ export interface Store {
    * expired entry starts again from nothing.)
    */
   advanceGeneration(key: string, expires: number, floor: number): Promise<number>;
-  /** Deletes expired sessions and deny-list entries; returns how many rows went. */
+  /**
+   * Keeps `value` under `key` until `expires` (the provider tokens of a session, a short lock). With
+   * `onlyIfAbsent` it writes only when no live value is there (one that expired by `now` counts as absent),
+   * in one atomic step, so of many concurrent callers across servers exactly one writes: a lock. Returns
+   * whether this call wrote.
+   */
+  putValue(key: string, value: string, expires: number, now: number, onlyIfAbsent?: boolean): Promise<boolean>;
+  /** The value kept under `key`, or null when absent or expired at `now`. */
+  getValue(key: string, now: number): Promise<string | null>;
+  deleteValue(key: string): Promise<void>;
+  /** Deletes expired sessions, deny-list entries and values; returns how many rows went. */
   prune(now: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -84,6 +94,9 @@ export const STORE_METHODS = [
   "revokeToken",
   "revokedAt",
   "advanceGeneration",
+  "putValue",
+  "getValue",
+  "deleteValue",
   "prune",
   "close",
 ] as const satisfies readonly (keyof Store)[];

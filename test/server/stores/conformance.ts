@@ -165,6 +165,33 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.advanceGeneration("user:h", NOW + 4 * HOUR, NOW + 3 * HOUR)).toBe(NOW + 3 * HOUR);
     });
 
+    it("keeps a value until its expiry, replaces it, and deletes it", async () => {
+      const value = 'tokens: {"a":"Zoë 🚀"} : with colons';
+      expect(await store.getValue("v:1", NOW)).toBeNull();
+      expect(await store.putValue("v:1", value, NOW + HOUR, NOW)).toBe(true);
+      expect(await store.getValue("v:1", NOW)).toBe(value);
+      expect(await store.getValue("v:1", NOW + HOUR)).toBeNull();
+      expect(await store.putValue("v:1", "second", NOW + 2 * HOUR, NOW)).toBe(true);
+      expect(await store.getValue("v:1", NOW + HOUR)).toBe("second");
+      await store.deleteValue("v:1");
+      expect(await store.getValue("v:1", NOW)).toBeNull();
+      await store.deleteValue("v:absent");
+    });
+
+    it("writes a value only if absent atomically: of concurrent callers exactly one wins, and an expired value counts as absent", async () => {
+      const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putValue("lock:1", `node-${i}`, NOW + 10_000, NOW, true)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const winner = `node-${wins.indexOf(true)}`;
+      expect(await store.getValue("lock:1", NOW)).toBe(winner);
+      expect(await store.putValue("lock:1", "late", NOW + 20_000, NOW + 9_999, true)).toBe(false);
+      expect(await store.getValue("lock:1", NOW + 9_999)).toBe(winner);
+      // Once it has expired by the caller's time, the next caller takes it.
+      expect(await store.putValue("lock:1", "next", NOW + 20_000, NOW + 10_000, true)).toBe(true);
+      expect(await store.getValue("lock:1", NOW + 10_000)).toBe("next");
+      await store.deleteValue("lock:1");
+      expect(await store.putValue("lock:1", "after release", NOW + 20_000, NOW, true)).toBe(true);
+    });
+
     it("treats ids and keys as data, never as query syntax", async () => {
       const hostile = storedSession({ id: "x' OR '1'='1", userId: "u'; DROP TABLE sessions;--" });
       await store.create(hostile);
@@ -172,6 +199,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.get("anything", NOW)).toBeNull();
       await store.revokeToken("*", NOW + HOUR, NOW);
       expect(await store.revokedAt("sid-*", NOW)).toBeNull();
+      await store.putValue("k' OR '1'='1", "v", NOW + HOUR, NOW);
+      expect(await store.getValue("k' OR 'x'='x", NOW)).toBeNull();
+      expect(await store.getValue("k' OR '1'='1", NOW)).toBe("v");
     });
   });
 }

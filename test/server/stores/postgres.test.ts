@@ -42,7 +42,7 @@ function subject(open: (tablePrefix: string) => Store, onClose?: () => Promise<v
         },
       },
       async reset() {
-        await adminPool().query(`TRUNCATE "${tablePrefix}sessions", "${tablePrefix}revoked_tokens"`);
+        await adminPool().query(`TRUNCATE "${tablePrefix}sessions", "${tablePrefix}revoked_tokens", "${tablePrefix}values"`);
       },
     };
   };
@@ -69,6 +69,32 @@ describe("postgresStore against a real server", () => {
     expect(check).toBe(appPool);
   });
 
+  it("adds the values table to a schema created before it existed (sessions and deny-list only)", async () => {
+    const tablePrefix = freshPrefix();
+    const admin = adminPool();
+    await admin.query(`CREATE TABLE "${tablePrefix}sessions" (id text PRIMARY KEY, user_id text NOT NULL, data jsonb NOT NULL,
+      created_at bigint NOT NULL, updated_at bigint NOT NULL, expires bigint NOT NULL, user_agent text)`);
+    await admin.query(`CREATE TABLE "${tablePrefix}revoked_tokens" (key text PRIMARY KEY, expires bigint NOT NULL, revoked_at bigint NOT NULL)`);
+    const session = storedSession();
+    await admin.query(`INSERT INTO "${tablePrefix}sessions" VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      session.id,
+      session.userId,
+      JSON.stringify(session.data),
+      session.createdAt,
+      session.updatedAt,
+      session.expires,
+      session.userAgent,
+    ]);
+    const store = postgresStore({ connectionString: POSTGRES.url }, { tablePrefix });
+    try {
+      expect(await store.putValue("k", "v", NOW + HOUR, NOW)).toBe(true);
+      expect(await store.getValue("k", NOW)).toBe("v");
+      expect(await store.get(session.id, NOW)).toEqual(session);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("creates its tables on first use, once, even when two servers start at the same moment", async () => {
     const tablePrefix = freshPrefix();
     const exists = async () =>
@@ -81,7 +107,7 @@ describe("postgresStore against a real server", () => {
     expect(await exists()).toBe("0");
     const session = storedSession();
     await Promise.all(stores.map((store, i) => (i === 0 ? store.create(session) : store.listByUser("nobody", NOW))));
-    expect(await exists()).toBe("2");
+    expect(await exists()).toBe("3");
     expect(await stores[3]!.get(session.id, NOW)).toEqual(session);
     const columns = await adminPool().query<{ column_name: string; data_type: string }>(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",

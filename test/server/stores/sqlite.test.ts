@@ -88,7 +88,7 @@ describe("sqliteStore on a file", () => {
     expect(await store.get("f".repeat(64), NOW)).toBeNull();
     const check = new DatabaseSync(path);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-    expect(tables.map((row) => row.name)).toEqual(["sessionpulse_revoked_tokens", "sessionpulse_sessions"]);
+    expect(tables.map((row) => row.name)).toEqual(["sessionpulse_revoked_tokens", "sessionpulse_sessions", "sessionpulse_values"]);
     check.close();
     await store.close();
   });
