@@ -1,10 +1,9 @@
-import { EncryptJWT, jwtDecrypt } from "jose";
 import * as oauth from "oauth4webapi";
 import type { ResolvedConfig } from "../config.js";
 import type { RequestContext } from "../context.js";
 import { serializeClearedCookie, serializeCookie } from "../cookies/set-cookie.js";
 import type { User } from "../types.js";
-import { deriveEncryptionKey } from "../jwt/keys.js";
+import { createSealer } from "../jwt/sealed.js";
 import { defaultUser, isLoopback, type OAuthProvider, type ProviderProfile, type ProviderTokens } from "./providers.js";
 
 /** How long a started sign-in may take at the provider (consent page included), seconds. */
@@ -43,7 +42,7 @@ const STATE_SALT = "sessionpulse.oauth-state";
 export function createOAuthFlows(config: ResolvedConfig) {
   const providers = new Map(config.providers.map((provider) => [provider.id, provider]));
   const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
-  const keys = Promise.all(config.secrets.map(async (secret) => (await deriveEncryptionKey(secret, STATE_SALT)).key));
+  const sealer = createSealer(config.secrets, STATE_SALT);
 
   const stateCookie = (context: RequestContext) => `${context.secure ? "__Secure-" : ""}${config.cookiePrefix}.oauth-state`;
   const attributes = (context: RequestContext) => ({ secure: context.secure, sameSite: "Lax" as const, domain: config.cookieDomain });
@@ -75,32 +74,6 @@ export function createOAuthFlows(config: ResolvedConfig) {
     return found;
   }
 
-  async function seal(pending: PendingSignIn, now: number): Promise<string> {
-    const [key] = await keys;
-    return new EncryptJWT({ ...pending })
-      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512" })
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor(now / 1000) + STATE_TTL)
-      .encrypt(key!);
-  }
-
-  async function unseal(value: string | undefined, now: number): Promise<PendingSignIn | undefined> {
-    if (!value || value.length > 4096) return undefined;
-    for (const key of await keys) {
-      try {
-        const { payload } = await jwtDecrypt(value, key, {
-          currentDate: new Date(now),
-          keyManagementAlgorithms: ["dir"],
-          contentEncryptionAlgorithms: ["A256CBC-HS512"],
-        });
-        return payload as unknown as PendingSignIn;
-      } catch {
-        // Another key, or not ours.
-      }
-    }
-    return undefined;
-  }
-
   return {
     has: (id: string) => providers.has(id),
     list: () => [...providers.values()],
@@ -128,7 +101,9 @@ export function createOAuthFlows(config: ResolvedConfig) {
       url.searchParams.set("code_challenge_method", "S256");
       if (pending.nonce) url.searchParams.set("nonce", pending.nonce);
       const expires = new Date(context.now + STATE_TTL * 1000);
-      context.setCookies.push(serializeCookie(stateCookie(context), await seal(pending, context.now), { ...attributes(context), expires }, context.now));
+      context.setCookies.push(
+        serializeCookie(stateCookie(context), await sealer.seal({ ...pending }, context.now, STATE_TTL), { ...attributes(context), expires }, context.now),
+      );
       return url.href;
     },
 
@@ -138,7 +113,7 @@ export function createOAuthFlows(config: ResolvedConfig) {
       const values = context.jar.get(stateCookie(context));
       context.setCookies.push(serializeClearedCookie(stateCookie(context), attributes(context)));
       // One cookie exactly: two means one was planted.
-      const pending = values?.length === 1 ? await unseal(values[0], context.now) : undefined;
+      const pending = values?.length === 1 ? await sealer.open<PendingSignIn>(values[0], context.now) : undefined;
       if (!pending || pending.provider !== id)
         throw new OAuthFlowError("OAuthCallbackError", "no sign-in with this provider is pending in this browser (expired, or another browser's)");
       const as = await server(provider).catch((cause: unknown) => {
