@@ -340,7 +340,7 @@ describe("store faults under load (database strategy, real stores)", () => {
     const adminPool = () => (admin ??= new pg.Pool({ connectionString: POSTGRES.url, max: 2 }));
     afterAll(async () => {
       if (!admin) return;
-      for (const prefix of tables) await admin.query(`DROP TABLE IF EXISTS "${prefix}sessions", "${prefix}revoked_tokens"`);
+      for (const prefix of tables) await admin.query(`DROP TABLE IF EXISTS "${prefix}sessions", "${prefix}revoked_tokens", "${prefix}values"`);
       await admin.end();
     });
     const fresh = (name: string) => {
