@@ -84,10 +84,8 @@ export function createLruCache<V>({ maxEntries, maxBytes }: LruBounds): LruCache
     get(key) {
       const node = nodes.get(key);
       if (node === undefined) return undefined;
-      if (node !== newest) {
-        unlink(node);
-        pushNewest(node);
-      }
+      unlink(node);
+      pushNewest(node);
       return node.value;
     },
     set(key, value, size) {

@@ -1,6 +1,8 @@
+import { EncryptJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSessionHandler, memoryStore, type Store } from "../../../src/server/index.ts";
 import { CLOCK_TOLERANCE } from "../../../src/server/jwt/codec.ts";
+import { deriveEncryptionKey } from "../../../src/server/jwt/keys.ts";
 import type { SessionHandlerConfig } from "../../../src/server/types.ts";
 import { CookieJar, SECRET, createTestHandler, get, manualClock, postJson, recordingLogger, setCookies, signIn } from "../helpers.ts";
 
@@ -243,6 +245,25 @@ describe("what never enters the cache", () => {
     await read(auth.handler, jar);
     for (let i = 0; i < 3; i++) expect(await decryptsDuring(async () => expect((await read(auth.handler, copyOf(stolen))).body).toBeNull())).toBe(1);
     expect(await decryptsDuring(() => read(auth.handler, jar))).toBe(0);
+  });
+
+  it("a token jose opens (any header but the one this server writes) is read every time, never kept", async () => {
+    const { auth, clock } = createTestHandler();
+    const key = await deriveEncryptionKey(SECRET, COOKIE);
+    const now = Math.floor(clock.now() / 1000);
+    const token = await new EncryptJWT({ sub: "user-1", name: "Ada", sid: "s-1", auth_time: now, gen: 0 })
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: key.kid, typ: "JWT" })
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .setJti("j-1")
+      .encrypt(key.key);
+    const jar = new CookieJar();
+    jar.cookies.set(COOKIE, token);
+    for (let i = 0; i < 3; i++) {
+      expect(await decryptsDuring(async () => expect((await read(auth.handler, jar, { apply: false })).body).toMatchObject({ user: { id: "user-1" } }))).toBe(
+        1,
+      );
+    }
   });
 
   it("a token opened only to sign out (acceptExpired) is not kept", async () => {

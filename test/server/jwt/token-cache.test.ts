@@ -97,6 +97,27 @@ describe("the LRU cache", () => {
     expect(keysOf(cache, ["a", "b", "c"])).toEqual(["a", "c"]);
   });
 
+  it("a hit entry goes back in line: after newer entries it is evicted in its turn", () => {
+    const cache = createLruCache<number>({ maxEntries: 2, maxBytes: 100 });
+    cache.set("a", 1, 1);
+    cache.set("b", 2, 1);
+    expect(cache.get("a")).toBe(1);
+    cache.set("c", 3, 1); // b goes
+    cache.set("d", 4, 1); // then a, the least recently used
+    expect(keysOf(cache, ["a", "b", "c", "d"])).toEqual(["c", "d"]);
+    expect(cache.size).toBe(2);
+    expect(cache.bytes).toBe(2);
+  });
+
+  it("hits on the newest entry keep the order whole", () => {
+    const cache = createLruCache<number>({ maxEntries: 2, maxBytes: 100 });
+    cache.set("a", 1, 1);
+    cache.set("b", 2, 1);
+    for (let i = 0; i < 3; i++) expect(cache.get("b")).toBe(2);
+    cache.set("c", 3, 1); // a is still the oldest
+    expect(keysOf(cache, ["a", "b", "c"])).toEqual(["b", "c"]);
+  });
+
   it("stays within both bounds under a flood of distinct keys", () => {
     const cache = createLruCache<string>({ maxEntries: 50, maxBytes: 2_000 });
     let largest = { size: 0, bytes: 0 };
