@@ -4,6 +4,7 @@ import { SessionServerError } from "./errors.js";
 import type { Sessions } from "./session/sessions.js";
 import type { SessionListing } from "../shared/session.js";
 import type { Session, User } from "./types.js";
+import { toPublic, usable, type ProviderToken } from "./oauth/provider-tokens.js";
 
 /**
  * What a call that may set cookies returns: its result, and the `Set-Cookie`
@@ -114,6 +115,22 @@ export interface SessionApi {
    * ```
    */
   requireFreshSession(request: Request): Promise<Session>;
+  /**
+   * The access token of the provider the request's session signed in with (one with `keepTokens: true`),
+   * refreshed first when it is due, for calling the provider's API from your server. Once per session
+   * across requests, tabs and servers: a concurrent call waits for the one refresh instead of using the
+   * refresh token again. Null when the session has no kept tokens (it signed in another way). Throws
+   * `SessionServerError` with code `unauthenticated` without a session, `provider_token_refused` (401)
+   * when the provider refused the refresh token (sign in with it again), `provider_unavailable` (503) when
+   * the token has expired and the provider cannot be reached to renew it.
+   *
+   * @example
+   * ```ts
+   * const token = await auth.api.getProviderToken(request);
+   * const repos = await fetch("https://api.github.com/user/repos", { headers: { authorization: `Bearer ${token?.accessToken}` } });
+   * ```
+   */
+  getProviderToken(request: Request): Promise<ProviderToken | null>;
 }
 
 export function createSessionApi(config: ResolvedConfig, sessions: Sessions): SessionApi {
@@ -169,6 +186,16 @@ export function createSessionApi(config: ResolvedConfig, sessions: Sessions): Se
       if (context.now - signedInAt > config.freshAge * 1000)
         throw new SessionServerError("session_not_fresh", "signed in too long ago for this action: sign in again");
       return session;
+    },
+    async getProviderToken(request) {
+      const context = createReadContext(config, request);
+      const kept = await sessions.providerTokens(context);
+      if (kept === undefined) throw new SessionServerError("unauthenticated", "sign in first");
+      if (kept === null) return null;
+      if (kept.refused) throw new SessionServerError("provider_token_refused", `${kept.provider} refused to renew the access token: sign in with it again`);
+      if (!usable(kept, config.clock()))
+        throw new SessionServerError("provider_unavailable", `the access token of ${kept.provider} has expired and could not be renewed now: try again later`);
+      return toPublic(kept);
     },
   };
 }

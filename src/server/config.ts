@@ -60,7 +60,7 @@ function seconds(value: unknown, name: string, fallback: number, { allowZero = f
   return value;
 }
 
-function resolveProviders(providers: unknown): OAuthProvider[] {
+function resolveProviders(providers: unknown, store: unknown): OAuthProvider[] {
   if (providers === undefined) return [];
   if (!Array.isArray(providers)) fail("providers must be an array (oidc(…), github(…))");
   const seen = new Set<string>(["credentials"]);
@@ -84,6 +84,11 @@ function resolveProviders(providers: unknown): OAuthProvider[] {
       if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && loopback)))
         fail(`providers[${index}].${name} must be an https URL (http only on loopback)`);
     }
+    if (entry.keepTokens !== undefined && typeof entry.keepTokens !== "boolean") fail(`providers[${index}].keepTokens must be a boolean`);
+    if (entry.keepTokens && store === undefined)
+      fail(`providers[${index}] (${entry.id}) keeps its tokens (keepTokens: true): that needs a \`store\` to keep them in, for either strategy`);
+    if (entry.refreshAhead !== undefined && !(typeof entry.refreshAhead === "number" && entry.refreshAhead >= 0 && Number.isFinite(entry.refreshAhead)))
+      fail(`providers[${index}].refreshAhead must be a non-negative number of seconds`);
     return entry as OAuthProvider;
   });
 }
@@ -221,7 +226,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     cookieNames: { plain: cookieNames(cookiePrefix, false), secure: cookieNames(cookiePrefix, true) },
     cookieDomain: cookies.domain,
     cookiePrefix,
-    providers: resolveProviders(config.providers),
+    providers: resolveProviders(config.providers, store),
     errorPage: config.pages?.error ?? config.pages?.signIn ?? `${basePath}/signin`,
     sameSite,
     maxCookieSize,

@@ -12,6 +12,8 @@ export type SessionServerErrorCode =
   | "not_found"
   | "origin_forbidden"
   | "provider_not_configured"
+  | "provider_token_refused"
+  | "provider_unavailable"
   | "session_data_invalid"
   | "session_not_found"
   | "session_not_fresh"
@@ -32,6 +34,8 @@ const statusByCode: Record<SessionServerErrorCode, number> = {
   not_found: 404,
   origin_forbidden: 403,
   provider_not_configured: 404,
+  provider_token_refused: 401,
+  provider_unavailable: 503,
   session_data_invalid: 400,
   session_not_found: 404,
   session_not_fresh: 403,

@@ -8,6 +8,7 @@ import { JSON_HEADERS, jsonResponse } from "./http/responses.js";
 import { oauthRoute } from "./http/oauth-routes.js";
 import { guardedFields, routes, type RouteDeps } from "./http/routes.js";
 import { createOAuthFlows } from "./oauth/flow.js";
+import { createProviderTokens } from "./oauth/provider-tokens.js";
 import { createSessions } from "./session/sessions.js";
 import { guardStore } from "./stores/guard.js";
 import type { SessionHandlerConfig } from "./types.js";
@@ -86,6 +87,7 @@ function withoutSecret(options: SessionHandlerConfig): SessionHandler {
       revokeOtherSessions: fail,
       revokeUserSessions: fail,
       requireFreshSession: fail,
+      getProviderToken: fail,
     },
   };
 }
@@ -119,8 +121,9 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
   if (typeof options === "object" && options !== null && options.secret === undefined) return withoutSecret(options);
   const config = resolveConfig(options);
   const store = config.store && guardStore(config.store, config.storeTimeout);
-  const sessions = createSessions(config, store);
-  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions, oauth: createOAuthFlows(config) };
+  const oauth = createOAuthFlows(config);
+  const sessions = createSessions(config, store, createProviderTokens(config, store, oauth));
+  const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions, oauth };
   const oauthDeps = { config, sessions, flows: deps.oauth, guardedFields: (context: RequestContext) => guardedFields(deps, context) };
 
   async function handler(request: Request): Promise<Response> {

@@ -7,6 +7,7 @@
 export { createSessionHandler, type SessionHandler } from "./handler.js";
 export type { SessionApi, SessionApiResult } from "./api.js";
 export { github, oidc, type OAuth2Provider, type OAuthProvider, type OidcProvider, type ProviderProfile, type ProviderTokens } from "./oauth/providers.js";
+export type { ProviderToken } from "./oauth/provider-tokens.js";
 export { memoryStore } from "./stores/memory.js";
 export type { Store, StoredSession } from "./stores/store.js";
 export { StoreInputError } from "./stores/input-error.js";

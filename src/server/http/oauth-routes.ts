@@ -51,8 +51,8 @@ export async function oauthRoute(deps: OAuthRouteDeps, context: RequestContext, 
   if (step === "callback" && method === "GET") {
     let target: string;
     try {
-      const { user, callbackUrl } = await flows.finish(context, provider);
-      target = (await sessions.signIn(context, user)) ? callbackUrl : errorUrl(config, context, "AccessDenied", provider);
+      const { user, callbackUrl, tokens } = await flows.finish(context, provider);
+      target = (await sessions.signIn(context, user, { provider, tokens })) ? callbackUrl : errorUrl(config, context, "AccessDenied", provider);
     } catch (error) {
       target = failed(deps, context, provider, error);
     }

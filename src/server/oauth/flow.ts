@@ -22,6 +22,24 @@ export class OAuthFlowError extends Error {
   }
 }
 
+/**
+ * A refresh of a session's provider tokens that did not happen: `refused` when the provider turned the
+ * refresh token down (revoked, expired, already used: the user must sign in with it again), else the
+ * provider could not be reached or answered something else (a later attempt may work).
+ */
+export class ProviderRefreshError extends Error {
+  constructor(
+    readonly refused: boolean,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Longest wait for a provider's token endpoint during a refresh, ms: a request waiting on it is a user waiting. */
+const REFRESH_TIMEOUT = 5_000;
+
 /** What the browser carries between the redirect to the provider and its return: sealed, for this provider, short-lived. */
 interface PendingSignIn {
   provider: string;
@@ -108,7 +126,7 @@ export function createOAuthFlows(config: ResolvedConfig) {
     },
 
     /** The provider sent the browser back: checks it, exchanges the code, maps the profile. The pending sign-in is used up either way. */
-    async finish(context: RequestContext, id: string): Promise<{ user: User; callbackUrl: string }> {
+    async finish(context: RequestContext, id: string): Promise<{ user: User; callbackUrl: string; tokens: ProviderTokens }> {
       const provider = providers.get(id)!;
       const values = context.jar.get(stateCookie(context));
       context.setCookies.push(serializeClearedCookie(stateCookie(context), attributes(context)));
@@ -168,7 +186,41 @@ export function createOAuthFlows(config: ResolvedConfig) {
         throw new OAuthFlowError("OAuthCallbackError", `the profile callback of ${id} threw`, { cause });
       }
       if (!user || typeof user.id !== "string" || user.id === "") throw new OAuthFlowError("AccessDenied", `the profile callback of ${id} refused the user`);
-      return { user, callbackUrl: pending.callbackUrl };
+      return { user, callbackUrl: pending.callbackUrl, tokens };
+    },
+
+    /** New tokens for `refreshToken` from provider `id`'s token endpoint (the ID token, if any, validated). */
+    async refresh(id: string, refreshToken: string): Promise<ProviderTokens> {
+      const provider = providers.get(id);
+      if (!provider) throw new ProviderRefreshError(true, `provider ${id} is no longer configured`);
+      let as: oauth.AuthorizationServer;
+      try {
+        as = await server(provider);
+      } catch (cause) {
+        throw new ProviderRefreshError(false, `provider ${id} could not be reached for discovery`, { cause });
+      }
+      let response: Response;
+      try {
+        response = await oauth.refreshTokenGrantRequest(as, client(provider), clientAuth(provider), refreshToken, {
+          ...requestOptions(as.token_endpoint!),
+          signal: AbortSignal.timeout(REFRESH_TIMEOUT),
+        });
+      } catch (cause) {
+        throw new ProviderRefreshError(false, `the token endpoint of ${id} could not be reached`, { cause });
+      }
+      try {
+        return await oauth.processRefreshTokenResponse(as, client(provider), response);
+      } catch (cause) {
+        // invalid_grant is the provider's "no": the refresh token is dead. Anything else (a 5xx, a bad body) may pass.
+        const refused = cause instanceof oauth.ResponseBodyError && (cause.error === "invalid_grant" || cause.error === "unauthorized_client");
+        throw new ProviderRefreshError(
+          refused,
+          `the provider ${id} ${refused ? `refused the refresh token (${cause.error})` : "answered the refresh with an error"}`,
+          {
+            cause,
+          },
+        );
+      }
     },
   };
 }

@@ -28,6 +28,16 @@ interface CommonProvider {
    * sign-in (`error=AccessDenied`). The default takes `sub`/`id`, `name`, `email` and `picture`/`avatar_url`.
    */
   profile?: ((profile: ProviderProfile, tokens: ProviderTokens) => User | null | Promise<User | null>) | undefined;
+  /**
+   * Keep the provider's tokens with the session, sealed (encrypted under `secret`) in the `store` and never
+   * sent to the browser, and refresh the access token ahead of its expiry: at most once per session across
+   * tabs (the polling tab's `GET /session` does it) and across servers (a short lock in the store), so a
+   * rotating refresh token is never used twice. Read them in server code with `auth.api.getProviderToken`.
+   * Needs a `store` (either strategy). Default false: the tokens are used for the sign-in and dropped.
+   */
+  keepTokens?: boolean | undefined;
+  /** Seconds before the access token expires at which it is refreshed: default 300, or half its lifetime when that is shorter. */
+  refreshAhead?: number | undefined;
 }
 
 /** An OpenID Connect provider, configured by discovery from its issuer URL. The ID token is validated (signature, issuer, audience, nonce, expiry). */

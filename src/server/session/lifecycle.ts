@@ -48,7 +48,8 @@ export interface Lifecycle {
   /** Database: extends the expiry when due, with a conditional write; queues the cookie when this request wrote. */
   slide(context: RequestContext, loaded: LoadedSession): Promise<SessionRecord>;
   /** Stores a new session as the configured strategy and queues its cookie. */
-  start(context: RequestContext, record: SessionRecord): Promise<void>;
+  /** Writes the new session (cookie, and row for the database strategy); resolves with its root id. */
+  start(context: RequestContext, record: SessionRecord): Promise<string>;
   /** Ends whatever session the request's cookie carries, valid or not (sign-out, sign-in over it). */
   endIncoming(context: RequestContext): Promise<void>;
   /** Ends this session everywhere, under all its ids (the request's own cookie is the caller's to clear). */
@@ -61,9 +62,14 @@ interface Parts {
   jwt: JwtFormat;
   /** Present whenever there is a store. */
   database: DatabaseFormat | undefined;
+  /** Runs once a session has ended, with its root id: what was kept for it elsewhere (its provider tokens) goes too. */
+  onEnd?: (rootId: string) => Promise<void>;
 }
 
-export function createLifecycle(config: ResolvedConfig, { policy, revocations, jwt, database }: Parts): Lifecycle {
+/** The id a session keeps across re-issues and conversions between strategies: what anything kept for it is filed under. */
+export const rootIdOf = (record: Pick<SessionRecord, "id" | "origin">): string => record.origin ?? record.id;
+
+export function createLifecycle(config: ResolvedConfig, { policy, revocations, jwt, database, onEnd }: Parts): Lifecycle {
   const convertedToken = convertedDatabaseToken(config.secrets);
   /** The row a JWT session becomes (or became) under the database strategy. */
   const convertedRowId = (sessionId: string) => storeIdOf(convertedToken(sessionId));
@@ -78,7 +84,7 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
    * gives it the root as `sid`, so these ids reach every cookie of the session.
    */
   function idsOf(record: Pick<SessionRecord, "id" | "origin">): string[] {
-    const root = record.origin ?? record.id;
+    const root = rootIdOf(record);
     return [...new Set([record.id, root, convertedRowId(root)])];
   }
 
@@ -184,13 +190,14 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     return { ...record, expires, refreshedAt: context.now };
   }
 
-  async function start(context: RequestContext, record: SessionRecord): Promise<void> {
+  async function start(context: RequestContext, record: SessionRecord): Promise<string> {
     if (config.strategy === "jwt") {
       await reseal(context, record);
-      return;
+      return rootIdOf(record);
     }
-    const { token } = await database!.create(context, record);
+    const { id, token } = await database!.create(context, record);
     writeSessionCookie(config, context, token, new Date(record.expires));
+    return id;
   }
 
   async function endIncoming(context: RequestContext): Promise<void> {
@@ -202,15 +209,17 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
       // or expired) the id is taken as its own root, which reaches the row a JWT of it converts to.
       const record = database && (await database.get(id, context.now));
       await revocations.endSession(context.now, idsOf(record ?? { id }), record?.signedInAt ?? context.now);
+      await onEnd?.(rootIdOf(record ?? { id }));
       return;
     }
     // A stale copy (past its exp) still ends the session its other copies keep fresh; a foreign token names none of ours.
     const opened = await jwt.open(context, cookie.value, { acceptExpired: true });
-    if (opened.ok) await revocations.endSession(context.now, idsOf(opened.record), opened.record.signedInAt);
+    if (opened.ok) await end(context, opened.record);
   }
 
   async function end(context: RequestContext, record: SessionRecord): Promise<void> {
     await revocations.endSession(context.now, idsOf(record), record.signedInAt);
+    await onEnd?.(rootIdOf(record));
   }
 
   return { policy, revocations, load, reseal, slide, start, endIncoming, end };

@@ -7,7 +7,9 @@ import type { RequestContext } from "../context.js";
 import { createJwtFormat } from "./jwt-format.js";
 import type { Store } from "../stores/store.js";
 import type { User } from "../types.js";
-import { createLifecycle, type LoadedSession } from "./lifecycle.js";
+import { createLifecycle, rootIdOf, type LoadedSession } from "./lifecycle.js";
+import type { ProviderTokenKeeper } from "../oauth/provider-tokens.js";
+import type { ProviderTokens } from "../oauth/providers.js";
 import { lifetimePolicy } from "./policy.js";
 import { toToken, userClaims, type SessionRecord } from "./record.js";
 import { createRevocations } from "./revocation.js";
@@ -34,7 +36,16 @@ export interface Sessions {
    * Mints a new session, ending the one the request came with (no fixation). Null when the `jwt` callback
    * refused; else `session()` gives its public shape (running the `session` callback, only when asked).
    */
-  signIn(context: RequestContext, user: User): Promise<{ session: () => Session | Promise<Session> } | null>;
+  signIn(
+    context: RequestContext,
+    user: User,
+    from?: { provider: string; tokens: ProviderTokens },
+  ): Promise<{ id: string; session: () => Session | Promise<Session> } | null>;
+  /**
+   * The provider tokens of the request's session (refreshed first when due, waiting for another server's
+   * refresh if the token has expired), without writing cookies; null when it has none, undefined without a session.
+   */
+  providerTokens(context: RequestContext): Promise<Awaited<ReturnType<ProviderTokenKeeper["current"]>> | undefined>;
   /** When the request's session was signed in (ms), without writing anything; undefined without a valid session. */
   signedInAt(context: RequestContext): Promise<number | undefined>;
   /** Ends every session of a user, by id ("sign out everywhere" from server code). */
@@ -54,11 +65,21 @@ export interface Sessions {
  * The session operations for both strategies: each asks the lifecycle what is
  * valid and has it write, and runs the callbacks around that.
  */
-export function createSessions(config: ResolvedConfig, store: Store | undefined): Sessions {
+export function createSessions(config: ResolvedConfig, store: Store | undefined, providerTokens?: ProviderTokenKeeper): Sessions {
   const policy = lifetimePolicy(config);
   const revocations = createRevocations(store, policy);
   const database = store && createDatabaseFormat(store);
-  const lifecycle = createLifecycle(config, { policy, revocations, jwt: createJwtFormat(config), database });
+  const onEnd = providerTokens?.enabled ? (rootId: string) => providerTokens.drop(rootId) : undefined;
+  const lifecycle = createLifecycle(config, { policy, revocations, jwt: createJwtFormat(config), database, onEnd });
+
+  /** The polling tab's read renews the provider tokens ahead of expiry; a failure here never fails the read. */
+  async function renewProviderTokens(context: RequestContext, loaded: LoadedSession): Promise<void> {
+    if (!providerTokens?.enabled) return;
+    await providerTokens.current(rootIdOf(loaded.record), context.now, false).catch((error: unknown) => {
+      const code = error instanceof SessionServerError ? error.code : "internal_error";
+      config.logger.warn("provider_refresh_failed", { path: context.url.pathname, error: code });
+    });
+  }
 
   async function mustLoad(context: RequestContext, what: string): Promise<LoadedSession> {
     const loaded = await lifecycle.load(context, { write: true });
@@ -84,6 +105,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
     async current(context, { refresh = true } = {}) {
       const loaded = await lifecycle.load(context, { write: refresh });
       if (!loaded) return null;
+      if (refresh) await renewProviderTokens(context, loaded);
       let { record } = loaded;
       if (config.strategy === "database") {
         if (refresh && !loaded.converted) record = await lifecycle.slide(context, loaded);
@@ -124,7 +146,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
       return toSession(config, toToken(record), { trigger: "update", newSession: data });
     },
 
-    async signIn(context, user) {
+    async signIn(context, user, from) {
       const userId = String(user.id);
       const id = crypto.randomUUID();
       const initial: SessionRecord = {
@@ -145,8 +167,15 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined)
       // The session the request came with ends (whoever it belonged to), and its id is never adopted.
       await lifecycle.endIncoming(context);
       const started = { ...initial, claims };
-      await lifecycle.start(context, started);
-      return { session: () => toSession(config, toToken(started)) };
+      const rootId = await lifecycle.start(context, started);
+      if (from) await providerTokens?.keep(rootId, from.provider, from.tokens, context.now);
+      return { id: rootId, session: () => toSession(config, toToken(started)) };
+    },
+
+    async providerTokens(context) {
+      const loaded = await lifecycle.load(context, { write: false });
+      if (!loaded) return undefined;
+      return (await providerTokens?.current(rootIdOf(loaded.record), context.now, true)) ?? null;
     },
 
     async signedInAt(context) {

@@ -3,7 +3,7 @@ import { createSessionClient } from "../../../src/client/index.ts";
 import { createSessionHandler, oidc } from "../../../src/server/index.ts";
 import { recordingLogger, SECRET } from "../helpers.ts";
 import { startOidcProvider } from "../../../playground/demo-oidc-provider.ts";
-import { Browser } from "./browser.ts";
+import { Browser, signInThroughProvider, walkProvider } from "./browser.ts";
 
 const APP = "http://localhost:3000";
 const CALLBACK = `${APP}/api/auth/callback/demo`;
@@ -34,39 +34,10 @@ function app(overrides: { profile?: Parameters<typeof oidc>[0]["profile"]; clien
   return { auth, log };
 }
 
-/** Walks the provider's login and consent pages as a user would, until it sends the browser back to the app. */
-async function throughProvider(browser: Browser, authorizationUrl: string, login = "alice", consent = true): Promise<string> {
-  let url = authorizationUrl;
-  for (let step = 0; step < 12; step++) {
-    if (url.startsWith(APP)) return url;
-    const response = await browser.fetch(url);
-    if (response.status >= 300 && response.status < 400) {
-      url = new URL(response.headers.get("location")!, url).href;
-      continue;
-    }
-    const html = await response.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-    if (!action) throw new Error(`no form on ${url}: ${response.status} ${html.slice(0, 200)}`);
-    const isLogin = html.includes('name="login"');
-    if (!isLogin && !consent) {
-      // Decline: the dev interactions' abort link.
-      const abort = /href="([^"]*\/abort)"/.exec(html)?.[1];
-      url = new URL(abort!, url).href;
-      continue;
-    }
-    const body = isLogin ? new URLSearchParams({ prompt: "login", login, password: "any" }) : new URLSearchParams({ prompt: "consent" });
-    const posted = await browser.fetch(new URL(action, url), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
-    url = new URL(posted.headers.get("location")!, url).href;
-  }
-  throw new Error("the provider never sent the browser back");
-}
-
-async function signInWithProvider(auth: ReturnType<typeof app>["auth"], browser: Browser, login = "alice") {
-  const start = await browser.fetch(`${APP}/api/auth/signin/demo?callbackUrl=${encodeURIComponent(`${APP}/home`)}`, {}, auth.handler);
-  expect(start.status).toBe(302);
-  const back = await throughProvider(browser, start.headers.get("location")!, login);
-  return browser.fetch(back, {}, auth.handler);
-}
+const throughProvider = (browser: Browser, authorizationUrl: string, login = "alice", consent = true) =>
+  walkProvider(browser, authorizationUrl, APP, login, consent);
+const signInWithProvider = (auth: ReturnType<typeof app>["auth"], browser: Browser, login = "alice") =>
+  signInThroughProvider(auth.handler, browser, APP, "demo", login);
 
 describe("OpenID Connect sign-in against a real provider (oidc-provider on loopback)", () => {
   it("redirects with PKCE, state and nonce, and the callback starts the session for the provider's user", async () => {

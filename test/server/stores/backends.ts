@@ -30,7 +30,7 @@ afterAll(async () => {
   if (tables.length === 0) return;
   const client = new pg.Client({ connectionString: POSTGRES.url });
   await client.connect();
-  for (const prefix of tables.splice(0)) await client.query(`DROP TABLE IF EXISTS "${prefix}sessions", "${prefix}revoked_tokens", "${prefix}generations"`);
+  for (const prefix of tables.splice(0)) await client.query(`DROP TABLE IF EXISTS "${prefix}sessions", "${prefix}revoked_tokens", "${prefix}values"`);
   await client.end();
 });
 
