@@ -19,6 +19,7 @@ export type SessionServerErrorCode =
   | "session_not_fresh"
   | "session_too_large"
   | "store_input_rejected"
+  | "store_misconfigured"
   | "store_required"
   | "store_unavailable"
   | "unauthenticated"
@@ -41,6 +42,7 @@ const statusByCode: Record<SessionServerErrorCode, number> = {
   session_not_fresh: 403,
   session_too_large: 413,
   store_input_rejected: 400,
+  store_misconfigured: 500,
   store_required: 400,
   store_unavailable: 503,
   unauthenticated: 401,

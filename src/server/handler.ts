@@ -121,6 +121,10 @@ export function createSessionHandler(options: SessionHandlerConfig): SessionHand
   if (typeof options === "object" && options !== null && options.secret === undefined) return withoutSecret(options);
   const config = resolveConfig(options);
   const store = config.store && guardStore(config.store, config.storeTimeout);
+  // A driver that is not installed would otherwise be found by the first sign-in: say so now, with the fix.
+  store
+    ?.prepare?.()
+    .catch((cause: unknown) => config.logger.error("store_misconfigured", { message: cause instanceof Error ? cause.message : String(cause), cause }));
   const oauth = createOAuthFlows(config);
   const sessions = createSessions(config, store, createProviderTokens(config, store, oauth));
   const deps: RouteDeps = { config, csrf: createCsrfTokens(config.secrets), sessions, oauth };

@@ -11,6 +11,7 @@ export type { ProviderToken } from "./oauth/provider-tokens.js";
 export { memoryStore } from "./stores/memory.js";
 export type { Store, StoredSession } from "./stores/store.js";
 export { StoreInputError } from "./stores/input-error.js";
+export { StoreSetupError } from "./stores/setup-error.js";
 export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./http/node-handler.js";
 export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
 export type {

@@ -1,5 +1,6 @@
 import { SessionServerError } from "../errors.js";
 import { StoreInputError } from "./input-error.js";
+import { StoreSetupError } from "./setup-error.js";
 import { STORE_METHODS, type Store } from "./store.js";
 
 /**
@@ -32,10 +33,13 @@ export function guardStore(store: Store, timeoutMs: number): Store {
   }
 
   // A value the backend refused is the request's fault, not an outage: 400, no Retry-After, no error log.
+  // A store that cannot work as configured is the app's to fix, not an outage: 500, no Retry-After; the log has the cause.
   const unavailable = (cause: unknown) =>
     cause instanceof StoreInputError
       ? new SessionServerError("store_input_rejected", "the session store refused a value of this request", { cause })
-      : new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
+      : cause instanceof StoreSetupError
+        ? new SessionServerError("store_misconfigured", "the session store is not set up to work: see the server log", { cause })
+        : new SessionServerError("store_unavailable", "the session store is unavailable", { cause });
 
   function guard<T>(run: () => Promise<T>): Promise<T> {
     let pending: Promise<T>;
@@ -67,9 +71,11 @@ export function guardStore(store: Store, timeoutMs: number): Store {
     });
   }
 
-  const guarded = {} as Record<(typeof STORE_METHODS)[number], unknown>;
+  const guarded = {} as Record<(typeof STORE_METHODS)[number] | "prepare", unknown>;
   for (const method of STORE_METHODS) {
     guarded[method] = (...args: unknown[]) => guard(() => (store[method] as (...a: unknown[]) => Promise<unknown>)(...args));
   }
+  // Not bounded: it only loads code, and runs once at start-up.
+  if (store.prepare) guarded.prepare = () => store.prepare!();
   return guarded as Store;
 }

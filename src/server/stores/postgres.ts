@@ -1,6 +1,7 @@
 import type { Store } from "./store.js";
 import { StoreInputError } from "./input-error.js";
 import { lazy } from "./lazy.js";
+import { StoreSetupError } from "./setup-error.js";
 import { bind, POSTGRES, PRUNE_BATCH, sessionStatements } from "./sql.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
 
@@ -73,13 +74,13 @@ async function loadPg(): Promise<PgModule> {
   try {
     module = (await importOptional("pg")) as typeof module;
   } catch (cause) {
-    throw new Error("postgresStore({ connectionString }) needs the optional peer `pg` (npm install pg), or pass a pool as postgresStore({ pool })", {
+    throw new StoreSetupError("postgresStore({ connectionString }) needs the optional peer `pg` (npm install pg), or pass a pool as postgresStore({ pool })", {
       cause,
     });
   }
   // pg ≥ 8.12 has an ESM entry with a named `Pool`; older ones are CommonJS behind `default`.
   const Pool = module.Pool ?? module.default?.Pool;
-  if (typeof Pool !== "function") throw new Error("postgresStore: the installed `pg` has no Pool");
+  if (typeof Pool !== "function") throw new StoreSetupError("postgresStore: the installed `pg` has no Pool");
   return { Pool: Pool as PgModule["Pool"] };
 }
 
@@ -294,6 +295,9 @@ export function postgresStore(options: PostgresStoreOptions, settings: PostgresS
         }
       }
       return total;
+    },
+    async prepare() {
+      if (ownsPool) await loadPg();
     },
     async close() {
       await connection.close();

@@ -1,5 +1,6 @@
 import type { Store, StoredSession } from "./store.js";
 import { lazy } from "./lazy.js";
+import { StoreSetupError } from "./setup-error.js";
 import { importOptional, integerMillis } from "./sql-support.js";
 
 /** An ioredis client (`Redis`): the store sends raw commands through `call`. */
@@ -78,13 +79,13 @@ async function loadIORedis(): Promise<IORedisConstructor> {
   try {
     module = (await importOptional("ioredis")) as typeof module;
   } catch (cause) {
-    throw new Error(
+    throw new StoreSetupError(
       "redisStore({ url }) needs the optional peer `ioredis` (npm install ioredis), or pass a connected ioredis or node-redis client as redisStore({ client })",
       { cause },
     );
   }
   const Redis = module.Redis ?? module.default;
-  if (typeof Redis !== "function") throw new Error("redisStore: the installed `ioredis` has no Redis class");
+  if (typeof Redis !== "function") throw new StoreSetupError("redisStore: the installed `ioredis` has no Redis class");
   return Redis as IORedisConstructor;
 }
 
@@ -513,6 +514,9 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
         if (indexKeys.length > 0) await PRUNE_INDEXES.run(run, indexKeys, [sessionPrefix]);
       } while (cursor !== "0");
       return count;
+    },
+    async prepare() {
+      if (!borrowed) await loadIORedis();
     },
     close: () => connection.close(),
   };

@@ -1,5 +1,6 @@
 import type { Store } from "./store.js";
 import { lazy } from "./lazy.js";
+import { StoreSetupError } from "./setup-error.js";
 import { retryWhileBusy } from "./sqlite-busy.js";
 import { bind, PRUNE_BATCH, sessionStatements, SQLITE } from "./sql.js";
 import { TABLE_PREFIX, importOptional, integerMillis, rowToSession, sessionValues, type SessionRow } from "./sql-support.js";
@@ -118,25 +119,25 @@ async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
   return module.default as BetterSqlite3Constructor;
 }
 
-/** Opens `path` with the driver asked for, or the first one available. */
-async function openDatabase(path: string, driver: "auto" | "node:sqlite" | "better-sqlite3" = "auto"): Promise<SqliteDatabaseLike> {
+/** The driver asked for, or the first one available, as a function opening a path; a `StoreSetupError` saying what to install when there is none. */
+async function loadDriver(driver: "auto" | "node:sqlite" | "better-sqlite3" = "auto"): Promise<(path: string) => SqliteDatabaseLike> {
   if (driver !== "better-sqlite3") {
     const nodeSqlite = await loadNodeSqlite();
-    if (nodeSqlite) return new nodeSqlite.DatabaseSync(path);
-    if (driver === "node:sqlite") throw new Error("sqliteStore: this runtime has no `node:sqlite` (it needs Node >= 22.13 or 23.4)");
+    if (nodeSqlite) return (path) => new nodeSqlite.DatabaseSync(path);
+    if (driver === "node:sqlite") throw new StoreSetupError("sqliteStore: this runtime has no `node:sqlite` (it needs Node >= 22.13 or 23.4)");
   }
   let BetterSqlite3: BetterSqlite3Constructor;
   try {
     BetterSqlite3 = await loadBetterSqlite3();
   } catch (cause) {
-    throw new Error(
+    throw new StoreSetupError(
       "sqliteStore needs a SQLite driver: Node's built-in `node:sqlite` (Node >= 22.13 or 23.4) or the optional peer " +
         "`better-sqlite3` (npm install better-sqlite3; on Node 20 better-sqlite3@12), or an open database passed as sqliteStore({ database }). " +
         `better-sqlite3 failed to load: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
   }
-  return new BetterSqlite3(path);
+  return (path) => new BetterSqlite3(path);
 }
 
 /**
@@ -214,7 +215,7 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
   const connection = lazy<Prepared>(
     "sqliteStore",
     async () => {
-      const db = options.database ?? (await openDatabase(options.path, options.driver));
+      const db = options.database ?? (await loadDriver(options.driver))(options.path);
       try {
         if (ownsDatabase) {
           // No busy wait inside SQLite (it would block the event loop): a busy statement fails at once
@@ -312,6 +313,9 @@ export function sqliteStore(options: SqliteStoreOptions, settings: SqliteStoreSe
         }
       }
       return total;
+    },
+    async prepare() {
+      if (ownsDatabase) await loadDriver(options.driver);
     },
     close: () => connection.close(),
   };

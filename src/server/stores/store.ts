@@ -80,6 +80,12 @@ export interface Store {
   /** Deletes expired sessions, deny-list entries and values; returns how many rows went. */
   prune(now: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Optional: loads what the store needs without connecting (its driver), rejecting with a
+   * `StoreSetupError` that says what to install when it cannot. `createSessionHandler` calls it at once,
+   * so a missing driver is in the log at start-up rather than found by the first sign-in.
+   */
+  prepare?(): Promise<void>;
 }
 
 /** Every method of {@link Store}: what `createSessionHandler` checks a store for, and what its guard wraps. */

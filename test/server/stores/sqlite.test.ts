@@ -6,6 +6,7 @@ import { afterAll, beforeEach, describe, expect, it, vi, type TestContext } from
 import { betterSqlite3Mismatch, sqliteStore, type SqliteDatabaseLike } from "../../../src/server/stores/sqlite.ts";
 import type { Store } from "../../../src/server/stores/store.ts";
 import { missing } from "../services.ts";
+import { recordingLogger, SECRET, signIn } from "../helpers.ts";
 import { HOUR, NOW, describeStoreConformance, storedSession } from "./conformance.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sessionpulse-sqlite-"));
@@ -204,6 +205,36 @@ describe("sqliteStore on a file", () => {
     expect(betterSqlite3Mismatch("13.2.0", 10)).toBeUndefined();
     expect(betterSqlite3Mismatch("13.2.0", Number.NaN)).toBeUndefined();
     expect(betterSqlite3Mismatch("not-a-version", 9)).toBeUndefined();
+  });
+
+  it("a driver that cannot load is in the log at start-up, with the fix, and requests get 500 store_misconfigured (not a 503 outage)", async () => {
+    vi.resetModules();
+    vi.doMock("better-sqlite3", () => {
+      throw new Error("Cannot find module 'better-sqlite3'");
+    });
+    try {
+      const server = await import("../../../src/server/index.ts");
+      const { sqliteStore: freshSqliteStore } = await import("../../../src/server/stores/sqlite.ts");
+      const log = recordingLogger();
+      const auth = server.createSessionHandler({
+        secret: SECRET,
+        session: { strategy: "database" },
+        store: freshSqliteStore({ path: ":memory:", driver: "better-sqlite3" }),
+        logger: log.logger,
+        authorize: () => ({ id: "ada" }),
+      });
+      await vi.waitFor(() => expect(log.entries.map((entry) => entry.code)).toContain("store_misconfigured"));
+      const atStart = log.entries.find((entry) => entry.code === "store_misconfigured")!;
+      expect(atStart.level).toBe("error");
+      expect((atStart.details as { message: string }).message).toMatch(/npm install better-sqlite3/);
+      const { response } = await signIn(auth.handler);
+      expect(response.status).toBe(500);
+      expect(response.headers.get("retry-after")).toBeNull();
+      expect(await response.json()).toMatchObject({ error: "store_misconfigured" });
+    } finally {
+      vi.doUnmock("better-sqlite3");
+      vi.resetModules();
+    }
   });
 
   it("names both drivers when the one asked for cannot load", async () => {
