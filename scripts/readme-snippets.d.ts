@@ -13,6 +13,6 @@ declare global {
   const myFetch: (input: string, init: RequestInit) => Promise<Response>;
   function render(snapshot: SessionSnapshot): void;
   function Spinner(): ReactNode;
-  const db: { checkPassword(email: unknown, password: unknown): Promise<{ id: string; name: string; email: string } | null> };
+  const db: { checkPassword(email: string, password: string): Promise<{ id: string; name: string; email: string } | null> };
   const authorize: Authorize;
 }

@@ -16,6 +16,7 @@ export { toNodeHandler, type NodeRequestLike, type NodeResponseLike } from "./ht
 export { SessionConfigError, SessionServerError, type CookieRejection, type SessionServerErrorCode } from "./errors.js";
 export type {
   Authorize,
+  Credentials,
   CookieOptions,
   JWT,
   JwtCallbackParams,

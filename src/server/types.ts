@@ -146,8 +146,21 @@ export interface JwtOptions {
   cache?: boolean | TokenCacheOptions;
 }
 
-/** The Credentials provider's check: return the user, or `null` to refuse. */
-export type Authorize = (credentials: Record<string, unknown>, request: Request) => User | null | Promise<User | null>;
+/**
+ * The fields of a credentials sign-in, as text: a form's values as posted, a JSON body's strings, numbers and
+ * booleans as strings (nested objects and arrays are dropped). A field that was not sent is `undefined`.
+ */
+export type Credentials = Partial<Record<string, string>>;
+
+/**
+ * The Credentials provider's check: return the user, or `null` to refuse.
+ *
+ * @example
+ * ```ts
+ * const authorize: Authorize = async ({ email, password }) => (email && password ? await checkPassword(email, password) : null);
+ * ```
+ */
+export type Authorize = (credentials: Credentials, request: Request) => User | null | Promise<User | null>;
 
 /**
  * Options of {@link createSessionHandler}.

@@ -3,7 +3,7 @@ import { serializeCookie } from "../cookies/set-cookie.js";
 import { SessionServerError } from "../errors.js";
 import type { OAuthFlows } from "../oauth/flow.js";
 import type { Sessions } from "../session/sessions.js";
-import type { User } from "../types.js";
+import type { Credentials, User } from "../types.js";
 import { readFields, type RequestFields } from "./body.js";
 import type { CsrfTokens } from "./csrf.js";
 import { assertSameOrigin, safeRedirect } from "./origin.js";
@@ -79,8 +79,12 @@ const signInWithCredentials: Route = async (deps, context) => {
   const authorize = config.authorize;
   if (!authorize) throw new SessionServerError("provider_not_configured", "no credentials provider: pass `authorize`");
   const fields = await guardedFields(deps, context);
-  const credentials: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) if (!PROTOCOL_FIELDS.has(key)) credentials[key] = value;
+  const credentials: Credentials = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (PROTOCOL_FIELDS.has(key)) continue;
+    if (typeof value === "string") credentials[key] = value;
+    else if (typeof value === "number" || typeof value === "boolean") credentials[key] = String(value);
+  }
 
   let user: User | null;
   try {

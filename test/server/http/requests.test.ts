@@ -319,6 +319,28 @@ describe("prototype pollution", () => {
     expect(Object.keys(data)).toEqual(["theme"]);
   });
 
+  it("hands authorize the fields as strings: JSON numbers and booleans as text, objects and arrays dropped, protocol fields out", async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const { auth, browser } = await setUp({
+      authorize: (credentials) => {
+        seen.push({ ...credentials });
+        return null;
+      },
+    });
+    seen.length = 0;
+    const json = JSON.stringify({
+      csrfToken: browser.csrfToken,
+      email: "ada@example.com",
+      otp: 123456,
+      remember: true,
+      nested: { a: 1 },
+      list: [1],
+      none: null,
+    });
+    await auth.handler(post("/callback/credentials", json, { "content-type": "application/json", origin: ORIGIN, cookie: browser.jar.header() }));
+    expect(seen).toEqual([{ email: "ada@example.com", otp: "123456", remember: "true" }]);
+  });
+
   it("does not let a password smuggled through __proto__ reach authorize", async () => {
     const seen: Array<Record<string, unknown>> = [];
     const { auth, browser } = await setUp({
