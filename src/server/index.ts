@@ -20,12 +20,14 @@ export type {
   CookieOptions,
   JWT,
   JwtCallbackParams,
+  JwtOptions,
   Session,
   SessionCallbackParams,
   SessionCallbacks,
   SessionHandlerConfig,
   SessionLogger,
   SessionOptions,
+  TokenCacheOptions,
   User,
 } from "./types.js";
 export type { SessionListing, SessionUser } from "../shared/session.js";
