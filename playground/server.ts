@@ -9,6 +9,8 @@
  * - PLAYGROUND_DATA (default `.data/playground`): SQLite file and the generated secret
  * - PLAYGROUND_STRATEGY: "database" (default) or "jwt" at start-up
  * - AUTH_SECRET: use this secret instead of the generated one
+ * - PLAYGROUND_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET: sign in with this OpenID provider instead of starting
+ *   the demo one (several playground servers behind one proxy share a provider: the tests do this)
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -82,8 +84,16 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** The demo OpenID provider, once it runs (it needs this server's port for its redirect URIs). */
-let demoIdp: Awaited<ReturnType<typeof startOidcProvider>> | undefined;
+/** The OpenID provider, once known: the demo one runs once this server has its port (for its redirect URIs). */
+let demoIdp: { issuer: string; clientId: string; clientSecret: string } | undefined = process.env.PLAYGROUND_OIDC_ISSUER
+  ? {
+      issuer: process.env.PLAYGROUND_OIDC_ISSUER,
+      clientId: process.env.PLAYGROUND_OIDC_CLIENT_ID ?? "",
+      clientSecret: process.env.PLAYGROUND_OIDC_CLIENT_SECRET ?? "",
+    }
+  : undefined;
+/** The demo provider this process started (stopped with it). */
+let ownIdp: Awaited<ReturnType<typeof startOidcProvider>> | undefined;
 
 function buildAuth(current: Strategy) {
   return createSessionHandler({
@@ -100,6 +110,8 @@ function buildAuth(current: Strategy) {
             clientId: demoIdp.clientId,
             clientSecret: demoIdp.clientSecret,
             profile: (profile) => ({ id: `oidc-${String(profile.sub)}`, name: String(profile.name), email: String(profile.email), role: "member" }),
+            // Its tokens stay with the session (sealed in the store, never sent to the page), refreshed ahead of expiry.
+            keepTokens: true,
           }),
         ]
       : [],
@@ -175,6 +187,23 @@ async function magicLinkCallback(request: IncomingMessage, response: ServerRespo
   response.end();
 }
 
+/**
+ * What server code sees of the session's provider token (`auth.api.getProviderToken`): when it expires,
+ * and a short fingerprint to tell a renewed one from the last. The token itself never goes to the page.
+ */
+async function providerToken(request: IncomingMessage, response: ServerResponse) {
+  const fetchRequest = new Request(requestUrl(request), { headers: { cookie: String(request.headers.cookie ?? "") } });
+  try {
+    const token = await sessions.api.getProviderToken(fetchRequest);
+    if (!token) return sendJson(response, 200, null);
+    const digest = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token.accessToken))).toString("hex");
+    return sendJson(response, 200, { provider: token.provider, expiresAt: token.expiresAt, fingerprint: digest.slice(0, 12) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return sendJson(response, (error as { status?: number }).status ?? 500, { error: typeof code === "string" ? code : "internal_error" });
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Demo switches and counters
 
@@ -239,6 +268,7 @@ async function demo(request: IncomingMessage, response: ServerResponse, path: st
   if (request.method === "GET" && path === "/demo/state") return sendJson(response, 200, demoState());
   if (request.method === "GET" && path === "/demo/magic-link/callback") return magicLinkCallback(request, response, requestUrl(request));
   if (request.method === "GET" && path === "/demo/stats") return sendJson(response, 200, { ...stats, now: Date.now() } satisfies Stats);
+  if (request.method === "GET" && path === "/demo/provider-token") return providerToken(request, response);
   if (request.method !== "POST") return sendJson(response, 405, { error: "method_not_allowed" });
   if (!String(request.headers["content-type"] ?? "").startsWith("application/json")) return sendJson(response, 415, { error: "json_required" });
   let body: Record<string, unknown>;
@@ -357,8 +387,10 @@ async function started() {
   const { port } = server.address() as { port: number };
   const url = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`;
   try {
-    const origins = new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`]);
-    demoIdp = await startOidcProvider({ redirectUris: [...origins].map((origin) => `${origin}${BASE_PATH}/callback/demo`) });
+    if (!demoIdp) {
+      const origins = new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`]);
+      demoIdp = ownIdp = await startOidcProvider({ redirectUris: [...origins].map((origin) => `${origin}${BASE_PATH}/callback/demo`) });
+    }
     sessions = buildAuth(strategy);
     auth = toNodeHandler(sessions.handler);
   } catch (error) {
@@ -367,7 +399,8 @@ async function started() {
   console.log(`sessionpulse playground listening on ${url}`);
   console.log(`  strategy: ${strategy} (switch it in the page) · sessions: ${storeDescription}`);
   console.log(`  demo users: ${USERS.map((user) => `${user.email} / ${user.password}`).join(", ")}`);
-  if (demoIdp) console.log(`  demo OpenID provider: ${demoIdp.issuer} (its login page takes any name)`);
+  if (ownIdp) console.log(`  demo OpenID provider: ${ownIdp.issuer} (its login page takes any name)`);
+  else if (demoIdp) console.log(`  OpenID provider: ${demoIdp.issuer}`);
   if (!existsSync(APP_DIR)) console.log("  the app is not built: run `npm run playground` instead of this file alone");
 }
 

@@ -98,12 +98,15 @@ export interface Playground {
   stop(): Promise<void>;
 }
 
-/** Starts `playground/server.ts` on a free port with a fresh data folder. */
-export async function startPlayground(): Promise<Playground> {
-  const data = mkdtempSync(join(tmpdir(), "sessionpulse-playground-"));
+/**
+ * Starts `playground/server.ts` on a free port with a fresh data folder, or with `data` (shared by several
+ * servers, as nodes of one site; the caller removes it) and extra environment.
+ */
+export async function startPlayground({ data: shared, env = {} }: { data?: string; env?: Record<string, string> } = {}): Promise<Playground> {
+  const data = shared ?? mkdtempSync(join(tmpdir(), "sessionpulse-playground-"));
   const child = spawn(process.execPath, ["playground/server.ts"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PLAYGROUND_DATA: data, PLAYGROUND_STRATEGY: "database" },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PLAYGROUND_DATA: data, PLAYGROUND_STRATEGY: "database", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -151,7 +154,7 @@ export async function startPlayground(): Promise<Playground> {
         await Promise.race([exited, sleep(3_000)]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
-      rmSync(data, { recursive: true, force: true });
+      if (!shared) rmSync(data, { recursive: true, force: true });
     },
   };
 }
