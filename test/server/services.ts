@@ -29,6 +29,9 @@ export const REDIS = service(
   'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no',
 );
 
+/** A local Redis Cluster (three masters on 7001-7003); the tests reach the others through this one. */
+export const REDIS_CLUSTER = service("Redis Cluster", process.env.SESSIONPULSE_REDIS_CLUSTER_URL ?? "redis://127.0.0.1:7001", "scripts/redis-cluster.sh");
+
 /** Whether something accepts TCP connections at the address, within a second. */
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
