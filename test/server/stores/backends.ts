@@ -5,7 +5,7 @@ import { postgresStore } from "../../../src/server/stores/postgres.ts";
 import { redisStore } from "../../../src/server/stores/redis.ts";
 import { sqliteStore } from "../../../src/server/stores/sqlite.ts";
 import type { Store } from "../../../src/server/stores/store.ts";
-import { POSTGRES, REDIS, needService, runId, type Service } from "../services.ts";
+import { POSTGRES, REDIS, REDIS_CLUSTER, needService, runId, type Service } from "../services.ts";
 
 /**
  * Every store the handler supports, as the server tests open them: a fresh,
@@ -52,6 +52,11 @@ const ALL: readonly Backend[] = [
     },
   },
   { name: "Redis", service: REDIS, open: () => track(redisStore({ url: REDIS.url }, { keyPrefix: `sessionpulse-test:${RUN}:${++opened}:` })) },
+  {
+    name: "Redis Cluster",
+    service: REDIS_CLUSTER,
+    open: () => track(redisStore({ cluster: [REDIS_CLUSTER.url] }, { keyPrefix: `sessionpulse-test:${RUN}:${++opened}:` })),
+  },
 ];
 
 /** The backends to run, all by default; `SESSIONPULSE_BACKENDS=memory,SQLite` picks some (mutation testing does). */
