@@ -20,6 +20,8 @@ export interface ResolvedConfig {
   updateAge: number;
   maxLifetime: number | undefined;
   freshAge: number;
+  /** The database strategy's row cache in a cookie, in seconds; undefined when off. */
+  cookieCacheAge: number | undefined;
   authorize: Authorize | undefined;
   callbacks: SessionCallbacks;
   secure: boolean | "auto";
@@ -183,6 +185,13 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
   if (updateAge > maxAge) fail("session.updateAge must not exceed session.maxAge");
   const maxLifetime = session.maxLifetime === undefined ? undefined : seconds(session.maxLifetime, "session.maxLifetime", 0);
   const freshAge = seconds(session.freshAge, "session.freshAge", DAY, { allowZero: true });
+  const cookieCache = session.cookieCache;
+  if (cookieCache !== undefined && typeof cookieCache !== "boolean" && !(typeof cookieCache === "object" && cookieCache !== null))
+    fail("session.cookieCache must be true, false or { maxAge } (seconds)");
+  const cookieCacheAge =
+    cookieCache === undefined || cookieCache === false ? undefined : cookieCache === true ? 60 : seconds(cookieCache.maxAge, "session.cookieCache.maxAge", 60);
+  if (cookieCacheAge !== undefined && strategy !== "database")
+    fail("session.cookieCache is for the database strategy (a JWT already carries the session in its cookie)");
 
   const cookies = config.cookies ?? {};
   const secure = cookies.secure ?? "auto";
@@ -220,6 +229,7 @@ export function resolveConfig(config: SessionHandlerConfig): ResolvedConfig {
     updateAge,
     maxLifetime,
     freshAge,
+    cookieCacheAge,
     authorize: config.authorize,
     callbacks,
     secure,

@@ -114,6 +114,19 @@ export interface SessionOptions {
    * (`auth.api.requireFreshSession`): after it the user must sign in again. Default 1 day.
    */
   freshAge?: number;
+  /**
+   * Database strategy: a short-lived cache of the session row in a sealed cookie (encrypted and
+   * authenticated under `secret`, bound to the session cookie), so most polls do not read the store.
+   * The trade-off: a session revoked elsewhere (another device's "sign out everywhere", an admin's
+   * `revokeUserSessions`) keeps working in a browser for up to `maxAge` seconds, until its cache
+   * expires; a sign-out in the browser itself ends at once. Off by default; `true` is `{ maxAge: 60 }`.
+   *
+   * @example
+   * ```ts
+   * createSessionHandler({ secret, store, session: { strategy: "database", cookieCache: { maxAge: 60 } } });
+   * ```
+   */
+  cookieCache?: boolean | { maxAge: number };
 }
 
 /** Bounds of the verified-token cache; see {@link JwtOptions.cache}. Whichever is reached first evicts the least recently used token. */

@@ -2,6 +2,8 @@
 export interface CookieNames {
   sessionToken: string;
   csrfToken: string;
+  /** The database strategy's session cache (`session.cookieCache`): the row, sealed, so polls skip the store. */
+  sessionData: string;
 }
 
 /**
@@ -13,5 +15,6 @@ export function cookieNames(prefix: string, secure: boolean): CookieNames {
   return {
     sessionToken: `${secure ? "__Secure-" : ""}${prefix}.session-token`,
     csrfToken: `${secure ? "__Host-" : ""}${prefix}.csrf-token`,
+    sessionData: `${secure ? "__Secure-" : ""}${prefix}.session-data`,
   };
 }

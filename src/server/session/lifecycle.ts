@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from "../config.js";
-import { readSessionCookie, refuseSessionCookie, writeSessionCookie } from "./session-cookie.js";
+import { clearCachedRow, readSessionCookie, refuseSessionCookie, writeSessionCookie } from "./session-cookie.js";
+import { createRowCookie } from "./row-cookie.js";
 import type { DatabaseFormat } from "./database-format.js";
 import { convertedDatabaseToken, DATABASE_TOKEN, storeIdOf } from "../database/token.js";
 import type { CookieRejection } from "../errors.js";
@@ -47,7 +48,8 @@ export interface Lifecycle {
   reseal(context: RequestContext, record: SessionRecord): Promise<SessionRecord>;
   /** Database: extends the expiry when due, with a conditional write; queues the cookie when this request wrote. */
   slide(context: RequestContext, loaded: LoadedSession): Promise<SessionRecord>;
-  /** Stores a new session as the configured strategy and queues its cookie. */
+  /** Database: puts the row as the store now has it into the cookie cache (`session.cookieCache`), when that is on. */
+  remember(context: RequestContext, record: SessionRecord): Promise<void>;
   /** Writes the new session (cookie, and row for the database strategy); resolves with its root id. */
   start(context: RequestContext, record: SessionRecord): Promise<string>;
   /** Ends whatever session the request's cookie carries, valid or not (sign-out, sign-in over it). */
@@ -71,6 +73,7 @@ export const rootIdOf = (record: Pick<SessionRecord, "id" | "origin">): string =
 
 export function createLifecycle(config: ResolvedConfig, { policy, revocations, jwt, database, onEnd }: Parts): Lifecycle {
   const convertedToken = convertedDatabaseToken(config.secrets);
+  const rowCookie = createRowCookie(config);
   /** The row a JWT session becomes (or became) under the database strategy. */
   const convertedRowId = (sessionId: string) => storeIdOf(convertedToken(sessionId));
 
@@ -88,13 +91,23 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     return [...new Set([record.id, root, convertedRowId(root)])];
   }
 
+  /** A database session's row: from the cookie cache when it has a live copy, else from the store (then cached). */
+  async function openRow(context: RequestContext, value: string, cacheable: boolean) {
+    if (!rowCookie || !cacheable) return database!.open(context, value);
+    const cached = await rowCookie.read(context, storeIdOf(value));
+    if (cached) return { ok: true, record: cached } as const;
+    const opened = await database!.open(context, value);
+    if (opened.ok) await rowCookie.write(context, opened.record);
+    return opened;
+  }
+
   async function load(context: RequestContext, { write }: { write: boolean }): Promise<LoadedSession | null> {
     const cookie = readSessionCookie(config, context);
     if (cookie.kind === "absent") return null;
     if (cookie.kind === "rejected") return refuse(context, cookie.reason, cookie.clear);
     const carrier: Carrier = DATABASE_TOKEN.test(cookie.value) ? "database" : "jwt";
     if (carrier !== config.strategy && carrier !== config.migrateFrom) return refuse(context, "token_malformed");
-    const opened = carrier === "jwt" ? await jwt.open(context, cookie.value) : await database!.open(context, cookie.value);
+    const opened = carrier === "jwt" ? await jwt.open(context, cookie.value) : await openRow(context, cookie.value, carrier === config.strategy);
     if (!opened.ok) return refuse(context, opened.reason);
     const { record } = opened;
     // A JWT joins the verified-token cache only after every check below, and leaves it when one fails (jwt-format.ts).
@@ -185,9 +198,15 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
   async function slide(context: RequestContext, { record, value }: LoadedSession): Promise<SessionRecord> {
     if (!policy.refreshDue(context.now, record)) return record;
     const expires = policy.expiryAt(context.now, record.signedInAt);
-    if (!(await database!.touch(record.id, expires, context.now, policy.dueIfExpiresBy(context.now)))) return record;
+    if (!(await database!.touch(record.id, expires, context.now, policy.dueIfExpiresBy(context.now)))) {
+      // Another request slid it: a cached copy is stale now (it would ask for a slide at every poll), so it goes.
+      if (rowCookie) clearCachedRow(config, context);
+      return record;
+    }
     writeSessionCookie(config, context, value, new Date(expires));
-    return { ...record, expires, refreshedAt: context.now };
+    const slid = { ...record, expires, refreshedAt: context.now };
+    await rowCookie?.write(context, slid);
+    return slid;
   }
 
   async function start(context: RequestContext, record: SessionRecord): Promise<string> {
@@ -197,6 +216,7 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     }
     const { id, token } = await database!.create(context, record);
     writeSessionCookie(config, context, token, new Date(record.expires));
+    await rowCookie?.write(context, { ...record, id, tokenId: id, refreshedAt: context.now });
     return id;
   }
 
@@ -222,5 +242,7 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
     await onEnd?.(rootIdOf(record));
   }
 
-  return { policy, revocations, load, reseal, slide, start, endIncoming, end };
+  const remember = async (context: RequestContext, record: SessionRecord) => rowCookie?.write(context, record);
+
+  return { policy, revocations, load, reseal, slide, start, endIncoming, end, remember };
 }

@@ -51,9 +51,18 @@ export function refuseSessionCookie(config: ResolvedConfig, context: RequestCont
   return null;
 }
 
-/** Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent (our own names only). */
+/**
+ * Queues `Set-Cookie` lines that expire every piece of the session cookie the request sent (our own names
+ * only), and its cached row (`session.cookieCache`), which must never outlive the session in the browser.
+ */
 export function clearSessionCookie(config: ResolvedConfig, context: RequestContext): void {
   for (const name of presentSessionNames(config, context)) {
     context.setCookies.push(serializeClearedCookie(name, attributes(config, context)));
   }
+  clearCachedRow(config, context);
+}
+
+/** Expires the cached row the request sent, if any (a sign-out, or a cache found stale). */
+export function clearCachedRow(config: ResolvedConfig, context: RequestContext): void {
+  if (context.jar.has(context.names.sessionData)) context.setCookies.push(serializeClearedCookie(context.names.sessionData, attributes(config, context)));
 }

@@ -142,6 +142,7 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined,
         // A sign-out racing this update wins: the update of a deleted row reports false.
         if (!(await database!.update(record, claims, context.now))) throw new SessionServerError("unauthenticated", "the session ended");
         record = { ...record, claims, refreshedAt: context.now };
+        await lifecycle.remember(context, record);
       }
       return toSession(config, toToken(record), { trigger: "update", newSession: data });
     },

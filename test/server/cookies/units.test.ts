@@ -112,9 +112,13 @@ describe("splitIntoChunks", () => {
 });
 
 describe("cookieNames", () => {
-  it("prefixes the session cookie with __Secure- and the CSRF cookie with __Host- on https only", () => {
-    expect(cookieNames("authjs", true)).toEqual({ sessionToken: "__Secure-authjs.session-token", csrfToken: "__Host-authjs.csrf-token" });
-    expect(cookieNames("app", false)).toEqual({ sessionToken: "app.session-token", csrfToken: "app.csrf-token" });
+  it("prefixes the session cookies with __Secure- and the CSRF cookie with __Host- on https only", () => {
+    expect(cookieNames("authjs", true)).toEqual({
+      sessionToken: "__Secure-authjs.session-token",
+      csrfToken: "__Host-authjs.csrf-token",
+      sessionData: "__Secure-authjs.session-data",
+    });
+    expect(cookieNames("app", false)).toEqual({ sessionToken: "app.session-token", csrfToken: "app.csrf-token", sessionData: "app.session-data" });
   });
 });
 
