@@ -72,6 +72,15 @@ export class SessionServerError extends Error {
 /**
  * A mistake in the options given to `createSessionHandler`, raised at start-up
  * so a misconfigured server never serves a request.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createSessionHandler({ secret: "too short" });
+ * } catch (error) {
+ *   if (error instanceof SessionConfigError) console.error(error.message); // says which option and why
+ * }
+ * ```
  */
 export class SessionConfigError extends TypeError {
   override readonly name = "SessionConfigError";
