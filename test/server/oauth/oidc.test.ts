@@ -10,7 +10,7 @@ const CALLBACK = `${APP}/api/auth/callback/demo`;
 
 let idp: Awaited<ReturnType<typeof startOidcProvider>>;
 beforeAll(async () => {
-  idp = await startOidcProvider({ redirectUris: [CALLBACK] });
+  idp = await startOidcProvider({ redirectUris: [CALLBACK, `${APP}/api/auth/callback/plain`] });
 });
 afterAll(() => idp?.stop());
 
@@ -205,6 +205,33 @@ describe("provider configuration", () => {
     expect(location.origin + location.pathname).toBe("https://github.com/login/oauth/authorize");
     expect(location.searchParams.get("scope")).toBe("read:user user:email");
     expect(location.searchParams.get("nonce")).toBeNull();
+  });
+
+  it("a plain OAuth 2 provider (github(…)'s path: no discovery, no ID token checked, the user from userinfo with the access token) signs in end to end", async () => {
+    const plain = {
+      type: "oauth" as const,
+      id: "plain",
+      name: "Plain OAuth 2",
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      authorization: `${idp.issuer}/auth`,
+      token: `${idp.issuer}/token`,
+      userinfo: `${idp.issuer}/me`,
+      // userinfo at this provider needs `openid`; the flow still treats it as OAuth 2 (no nonce, profile from userinfo)
+      scope: "openid email profile",
+    };
+    const auth = createSessionHandler({ secret: SECRET, url: APP, providers: [plain] });
+    const browser = new Browser();
+    const start = await browser.fetch(`${APP}/api/auth/signin/plain`, {}, auth.handler);
+    const location = new URL(start.headers.get("location")!);
+    expect(location.searchParams.get("nonce")).toBeNull();
+    expect(location.searchParams.get("code_challenge_method")).toBe("S256");
+    const back = await walkProvider(browser, location.href, APP, "olive");
+    const landed = await browser.fetch(back, {}, auth.handler);
+    expect(landed.status).toBe(302);
+    expect(landed.headers.get("location")).not.toContain("error=");
+    const session = (await (await browser.fetch(`${APP}/api/auth/session`, {}, auth.handler)).json()) as { user?: Record<string, unknown> } | null;
+    expect(session?.user).toMatchObject({ email: "olive@example.com", name: "Demo olive" });
   });
 
   it("an unknown provider id is a 404, a wrong method a 405", async () => {
