@@ -72,6 +72,8 @@ const REDIS_DB_BASE = 8;
 const RUN = randomBytes(4).toString("hex");
 const SESSION_URL = `${ORIGIN}/api/auth/session`;
 const COOKIE_MAX = 32_768;
+/** For the handler that only shows the default cookie cap refusing a token: its cookie_too_large is the answer, not news. */
+const QUIET = { error: () => {}, warn: () => {}, debug: () => {} };
 
 interface Modules {
   createSessionHandler: typeof CreateSessionHandler;
@@ -182,7 +184,7 @@ async function sizePart(m: Modules): Promise<string> {
     const reissuing = m.createSessionHandler({ ...base, callbacks, session: { maxAge: MAX_AGE, updateAge: 0 } });
     const cookie = await signedIn(hit);
     const bytes = await claimsBytes(cookie.token);
-    const defaultHandler = m.createSessionHandler({ secret: SECRET, authorize, callbacks, logger: {} }); // its cookie_too_large is the answer, not news
+    const defaultHandler = m.createSessionHandler({ secret: SECRET, authorize, callbacks, logger: QUIET });
     const refusedByDefault = (await (await defaultHandler.handler(new Request(SESSION_URL, { headers: { cookie: cookie.header } }))).json()) === null;
     info.push([`${kb} KB`, String(bytes), String(cookie.chars), String(cookie.chunks), refusedByDefault ? "refused (over 12,288)" : "accepted"]);
     for (const [suffix, handler, reissues] of [
