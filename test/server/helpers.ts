@@ -70,14 +70,19 @@ export class CookieJar {
 }
 
 /** A signed-in browser: fetches a CSRF token and posts the credentials. */
-export async function signIn(handler: (request: Request) => Promise<Response>, jar = new CookieJar(), fields: Record<string, string> = {}) {
+export async function signIn(
+  handler: (request: Request) => Promise<Response>,
+  jar = new CookieJar(),
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
   const csrfResponse = await handler(new Request(`${BASE}/csrf`, { headers: { cookie: jar.header() } }));
   jar.apply(csrfResponse);
   const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
   const response = await handler(
     new Request(`${BASE}/callback/credentials`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.header(), "x-auth-return-redirect": "1", origin: ORIGIN },
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.header(), "x-auth-return-redirect": "1", origin: ORIGIN, ...headers },
       body: new URLSearchParams({ email: "ada@example.com", password: "correct horse", csrfToken, callbackUrl: "/dashboard", ...fields }),
     }),
   );

@@ -29,8 +29,19 @@ export interface DatabaseFormat {
   touch(id: string, expires: number, now: number, ifExpiresBy: number): Promise<boolean>;
   /** Replaces the session's data (keeping what it continues); false when the session ended meanwhile (a racing sign-out wins). */
   update(record: SessionRecord, claims: Record<string, unknown>, now: number): Promise<boolean>;
+  /** The user's database sessions (not the JWT listing rows). */
   list(userId: string, now: number): Promise<StoredSession[]>;
+  /** JWT strategy: writes (or refreshes) the session's listing row, under its session id. */
+  track(context: RequestContext, record: SessionRecord): Promise<void>;
+  /** JWT strategy: the listing rows of the user's sessions. */
+  listJwt(userId: string, now: number): Promise<StoredSession[]>;
+  /** JWT strategy: the session with this id, by its listing row (a database row is not one). */
+  getJwt(id: string, now: number): Promise<SessionRecord | null>;
 }
+
+/** JWT sessions' listing rows: no claims, just what `GET /sessions` shows, under the session id. */
+export const JWT_LISTING = "jwt";
+export const isJwtListing = (row: StoredSession) => row.data[JWT_LISTING] === true;
 
 export function createDatabaseFormat(store: Store): DatabaseFormat {
   return {
@@ -57,6 +68,22 @@ export function createDatabaseFormat(store: Store): DatabaseFormat {
     },
     touch: (id, expires, now, ifExpiresBy) => store.touch(id, expires, now, ifExpiresBy),
     update: (record, claims, now) => store.update(record.id, dataOf(record, claims), now),
-    list: (userId, now) => store.listByUser(userId, now),
+    list: async (userId, now) => (await store.listByUser(userId, now)).filter((row) => !isJwtListing(row)),
+    async track(context, record) {
+      await store.create({
+        id: record.id,
+        userId: record.userId!,
+        data: { [JWT_LISTING]: true },
+        createdAt: record.signedInAt,
+        updatedAt: context.now,
+        expires: record.expires,
+        userAgent: userAgentOf(context),
+      });
+    },
+    listJwt: async (userId, now) => (await store.listByUser(userId, now)).filter(isJwtListing),
+    async getJwt(id, now) {
+      const row = await store.get(id, now);
+      return row && isJwtListing(row) ? fromRow(row) : null;
+    },
   };
 }

@@ -190,6 +190,9 @@ export function createLifecycle(config: ResolvedConfig, { policy, revocations, j
   async function seal(context: RequestContext, record: SessionRecord): Promise<{ record: SessionRecord; value: string }> {
     const sealed = await jwt.seal(context, record);
     writeSessionCookie(config, context, sealed.value, new Date(record.expires));
+    // JWT with a store: each (re-)issue refreshes the session's listing row (at most once per updateAge), so the
+    // user's sessions can be listed, and one revoked by id, from any node. Revocation deletes it (endSession, endUser).
+    if (config.strategy === "jwt" && database && sealed.record.userId !== undefined) await database.track(context, sealed.record);
     return sealed;
   }
 

@@ -204,17 +204,32 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined,
     async list(context) {
       const { record } = await mustLoad(context, "list sessions");
       if (config.strategy === "jwt") {
-        // A JWT session is stored nowhere: the only one the server can show is the current one.
-        return [
-          {
-            id: record.id,
-            createdAt: iso(record.signedInAt),
-            updatedAt: iso(record.refreshedAt),
-            expires: iso(record.expires),
-            userAgent: null,
-            current: true,
-          },
-        ];
+        const current: SessionListing = {
+          id: record.id,
+          createdAt: iso(record.signedInAt),
+          updatedAt: iso(record.refreshedAt),
+          expires: iso(record.expires),
+          userAgent: null,
+          current: true,
+        };
+        // Without a store a JWT session is kept nowhere: the only one the server can show is the current one.
+        if (!database || record.userId === undefined) return [current];
+        // With one, each session has a listing row; a row whose session was revoked meanwhile (a re-issue racing
+        // the revocation can write it back) is not shown.
+        const rows = await database.listJwt(record.userId, context.now);
+        const live = await Promise.all(rows.map(async (row) => !(await revocations.isRevoked(context.now, [row.id], undefined, 0))));
+        const listed = rows
+          .filter((_, index) => live[index])
+          .map((row) => ({
+            id: row.id,
+            createdAt: iso(row.createdAt),
+            updatedAt: iso(row.updatedAt),
+            expires: iso(row.expires),
+            userAgent: row.userAgent,
+            current: row.id === record.id,
+          }));
+        // A session signed in before its row existed (or by Auth.js, without a session id) is still shown.
+        return listed.some((row) => row.current) ? listed : [...listed, current];
       }
       return (await database!.list(record.userId!, context.now)).map((row) => ({
         id: row.id,
@@ -258,7 +273,8 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined,
           ? record
           : config.strategy === "database"
             ? await database!.get(target.id, context.now)
-            : null;
+            : // JWT: the session's listing row gives its owner and sign-in time (the deny-list entry's lifetime).
+              ((await database?.getJwt(target.id, context.now)) ?? null);
       if (!victim || victim.userId !== record.userId) throw new SessionServerError("session_not_found", "no such session");
       await lifecycle.end(context, victim);
       if (victim === record) clearSessionCookie(config, context);

@@ -275,13 +275,45 @@ describe("JWT strategy with a store (deny-list)", () => {
     const laptop = await signIn(auth.handler, new CookieJar());
     const phone = await signIn(auth.handler, new CookieJar());
     const list = (await (await auth.handler(get("/sessions", laptop.jar))).json()) as Array<{ current: boolean }>;
-    expect(list).toEqual([expect.objectContaining({ current: true, userAgent: null })]);
+    expect(list).toHaveLength(2); // each JWT session has a listing row in the store
+    expect(list.filter((row) => row.current)).toHaveLength(1);
     await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, all: true }, laptop.jar));
     expect(await (await auth.handler(get("/session", phone.jar))).json()).toBeNull();
     // A sign-in right after, within the same second, is a new session and stays valid.
     clock.advance(0.001);
     const again = await signIn(auth.handler, new CookieJar());
     expect(await (await auth.handler(get("/session", again.jar))).json()).not.toBeNull();
+  });
+
+  it("lists every session of the user (a listing row per session in the store) and revokes one by id, which ends it on its next request", async () => {
+    const { auth, clock } = createTestHandler({
+      store: memoryStore(),
+      authorize: (credentials) => ({ id: credentials.email === "bob@example.com" ? "bob" : "user-1" }),
+    });
+    const laptop = await signIn(auth.handler, new CookieJar());
+    const phone = await signIn(auth.handler, new CookieJar(), {}, { "user-agent": "Phone/1.0" });
+    type Listed = { id: string; current: boolean; userAgent: string | null; expires: string };
+    const listed = async (jar: CookieJar) => (await (await auth.handler(get("/sessions", jar))).json()) as Listed[];
+    const fromLaptop = await listed(laptop.jar);
+    expect(fromLaptop).toHaveLength(2);
+    const other = fromLaptop.find((row) => !row.current)!;
+    expect(other.userAgent).toBe("Phone/1.0");
+    // A re-issue (after updateAge) moves the listed expiry with the token.
+    clock.advance(86_400 + 1);
+    await auth.handler(get("/session", phone.jar)).then((response) => phone.jar.apply(response));
+    const later = (await listed(laptop.jar)).find((row) => row.id === other.id)!;
+    expect(Date.parse(later.expires)).toBeGreaterThan(Date.parse(other.expires));
+    const revoked = await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, id: other.id }, laptop.jar));
+    expect(revoked.status).toBe(200);
+    expect(await (await auth.handler(get("/session", phone.jar))).json()).toBeNull();
+    expect((await listed(laptop.jar)).map((row) => row.current)).toEqual([true]);
+    // Another user's session id is not found, and a sign-out drops its own row.
+    const bob = await signIn(auth.handler, new CookieJar(), { email: "bob@example.com" });
+    const bobsId = (await listed(bob.jar))[0]!.id;
+    expect((await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, id: bobsId }, laptop.jar))).status).toBe(404);
+    await auth.handler(postJson("/signout", { csrfToken: laptop.csrfToken }, laptop.jar));
+    const again = await signIn(auth.handler, new CookieJar());
+    expect((await listed(again.jar)).map((row) => row.current)).toEqual([true]);
   });
 
   it("without a store, revoking answers 400 store_required", async () => {
