@@ -68,7 +68,7 @@ export interface SessionApi {
    */
   signOut(request: Request): Promise<SessionApiResult<{ revoked: boolean; error?: string }>>;
   /**
-   * The sessions of the request's user (database strategy: all of them; JWT: the current one).
+   * The sessions of the request's user: all of them (JWT strategy: with a `store`; without one, the current one only).
    *
    * @example
    * ```ts
