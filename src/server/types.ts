@@ -135,8 +135,8 @@ export interface TokenCacheOptions {
   maxEntries?: number;
   /**
    * Most bytes held at once: a positive integer. Counted per token: its cookie value and its claims
-   * as V8 stores them (one byte a character, two for text beyond Latin-1) plus 160 bytes. Default 8 MiB
-   * (about 7,000 tokens of 600 characters with the claims of a typical user).
+   * as V8 stores them (one byte a character, two for text beyond Latin-1) plus 160 bytes. Default 16 MiB
+   * (about 16,000 tokens of 600 characters with the claims of a typical user: the 10,000-token bound binds first).
    */
   maxBytes?: number;
 }

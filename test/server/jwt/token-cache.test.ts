@@ -144,13 +144,13 @@ describe("entryBytes", () => {
 describe("the jwt.cache option", () => {
   const resolve = (jwt: unknown) => resolveConfig({ secret: SECRET, jwt } as SessionHandlerConfig).tokenCache;
 
-  it("is on with 10,000 entries and 8 MiB by default, or when true or {}", () => {
-    expect(DEFAULT_TOKEN_CACHE).toEqual({ maxEntries: 10_000, maxBytes: 8 * 1024 * 1024 });
+  it("is on with 10,000 entries and 16 MiB by default, or when true or {}", () => {
+    expect(DEFAULT_TOKEN_CACHE).toEqual({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
     for (const jwt of [undefined, {}, { cache: true }, { cache: {} }]) expect(resolve(jwt)).toEqual(DEFAULT_TOKEN_CACHE);
   });
 
   it("takes either bound alone, the other keeping its default", () => {
-    expect(resolve({ cache: { maxEntries: 5 } })).toEqual({ maxEntries: 5, maxBytes: 8 * 1024 * 1024 });
+    expect(resolve({ cache: { maxEntries: 5 } })).toEqual({ maxEntries: 5, maxBytes: 16 * 1024 * 1024 });
     expect(resolve({ cache: { maxBytes: 4096 } })).toEqual({ maxEntries: 10_000, maxBytes: 4096 });
     expect(resolve({ cache: { maxEntries: 1, maxBytes: 1 } })).toEqual({ maxEntries: 1, maxBytes: 1 });
   });
