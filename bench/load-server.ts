@@ -200,7 +200,7 @@ async function build(args: ServerArgs, m: Modules): Promise<Built> {
     case "jwt":
     case "jwt-fit": {
       const fit = args.case === "jwt-fit";
-      // Room for every session: 10,000 tokens of ~1 KB each (token + claims + 160 B) exceed the default 8 MiB.
+      // Room for every session and then some: 10,000 tokens of ~1 KB each (token + claims + 160 B) need ~10 MB.
       const cache = { maxEntries: Math.max(10_000, n), maxBytes: Math.max(32 * 2 ** 20, n * 2048) };
       const auth = m.createSessionHandler({ secret: SECRET, session: { maxAge: MAX_AGE }, authorize, ...(fit ? { jwt: { cache } } : {}) });
       await inBatches(n, 8, async (i) => {
@@ -210,7 +210,7 @@ async function build(args: ServerArgs, m: Modules): Promise<Built> {
       return {
         listener: listenerOf(m, auth.handler),
         cookies,
-        describe: `createSessionHandler, JWT strategy, no store, ${fit ? `verified-token cache of ${cache.maxEntries} entries / ${cache.maxBytes / 2 ** 20} MiB` : "default options (verified-token cache: 10,000 entries / 8 MiB)"}`,
+        describe: `createSessionHandler, JWT strategy, no store, ${fit ? `verified-token cache of ${cache.maxEntries} entries / ${cache.maxBytes / 2 ** 20} MiB` : "default options (verified-token cache: 10,000 entries / 16 MiB)"}`,
         cleanup: async () => {},
       };
     }
