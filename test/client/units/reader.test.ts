@@ -24,6 +24,7 @@ function setup({ locked = true, afterTask }: { locked?: boolean; afterTask?: () 
   const locks: { name: string; maxHoldMs: number }[] = [];
   const failures: unknown[] = [];
   const answers: { session: Session | null; mark: string }[] = [];
+  const settled = { count: 0 };
   let gate: Promise<void> = Promise.resolve();
   let open = () => {};
   let tasks = 0;
@@ -62,7 +63,7 @@ function setup({ locked = true, afterTask }: { locked?: boolean; afterTask?: () 
     sending: () => `mark${++marks}`,
     answered: (session, _server, _startedAt, mark) => void answers.push({ session, mark }),
     failed: (error) => void failures.push(error),
-    settled: () => {},
+    settled: () => void settled.count++,
   });
   return {
     time,
@@ -71,12 +72,45 @@ function setup({ locked = true, afterTask }: { locked?: boolean; afterTask?: () 
     locks,
     failures,
     answers,
+    settled,
     closeLock: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
     openLock: () => open(),
   };
 }
 
 describe("createReader", () => {
+  it("settles after every read, sent, skipped (no longer needed after the lock wait), failed or abandoned: the timers are re-armed each time (item 4b)", async () => {
+    const { reader, requests, time, settled, closeLock, openLock, failures } = setup();
+    // Sent and answered.
+    const answered = reader.refresh();
+    await time.settle();
+    requests[0]!.answer(ada);
+    await answered;
+    expect(settled.count).toBe(1);
+    // Queued on the lock, then no longer needed: nothing is sent, and still it settles.
+    closeLock();
+    const skipped = reader.refresh({ stillNeeded: () => false });
+    await time.advance(50);
+    openLock();
+    await time.advance(50);
+    await skipped;
+    expect(requests).toHaveLength(1);
+    expect(settled.count).toBe(2);
+    // Failed.
+    const failing = reader.refresh();
+    await time.settle();
+    requests[1]!.reject(new Error("offline"));
+    await failing;
+    expect(failures).toHaveLength(1);
+    expect(settled.count).toBe(3);
+    // Abandoned by a write.
+    const abandoned = reader.refresh();
+    await time.settle();
+    reader.abort();
+    await abandoned;
+    expect(settled.count).toBe(4);
+  });
+
   it("takes the browser-wide refresh lock, held at most a request timeout and a second", async () => {
     const { reader, requests, locks, time } = setup();
     const read = reader.refresh();
