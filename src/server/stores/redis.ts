@@ -561,8 +561,9 @@ export function redisStore(options: RedisStoreOptions, settings: RedisStoreSetti
       // as Redis is away: the handler answers 503 and grants nothing.
       maxRetriesPerRequest: 1,
     };
-    // Reconnect for ever, backing off to a try every 2 s.
-    const backOff = (attempt: number) => Math.min(attempt * 100, 2000);
+    // Reconnect for ever, backing off to a try every second: under the default storeTimeout (2 s), so the
+    // store serves again within storeTimeout of Redis coming back, however long it was away.
+    const backOff = (attempt: number) => Math.min(attempt * 100, 1000);
     if (options.cluster) {
       // The nodes the cluster reports are reached with the first URL's credentials and TLS.
       const first = options.cluster.find((node) => typeof node === "string");
