@@ -5,7 +5,7 @@ import { createDatabaseFormat } from "./database-format.js";
 import { SessionServerError, type SessionServerErrorCode } from "../errors.js";
 import type { RequestContext } from "../context.js";
 import { createJwtFormat } from "./jwt-format.js";
-import type { Store } from "../stores/store.js";
+import type { Store, StoredSession } from "../stores/store.js";
 import type { User } from "../types.js";
 import { createLifecycle, rootIdOf, type LoadedSession } from "./lifecycle.js";
 import type { ProviderTokenKeeper } from "../oauth/provider-tokens.js";
@@ -18,6 +18,16 @@ import { assertStorable } from "./storable.js";
 import { iso } from "./time.js";
 
 export type RevokeTarget = { id: string } | { all: true } | { others: true };
+
+/** A stored row as `GET /sessions` shows it (database sessions and JWT listing rows alike). */
+const listingOf = (row: StoredSession, currentId: string): SessionListing => ({
+  id: row.id,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+  expires: iso(row.expires),
+  userAgent: row.userAgent,
+  current: row.id === currentId,
+});
 
 /** What a revocation request may name: session ids are base64url, hex or UUIDs, never longer. Anything else matches nothing, unqueried. */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -218,27 +228,11 @@ export function createSessions(config: ResolvedConfig, store: Store | undefined,
         // the revocation can write it back) is not shown.
         const rows = await database.listJwt(record.userId, context.now);
         const live = await Promise.all(rows.map(async (row) => !(await revocations.isRevoked(context.now, [row.id], undefined, 0))));
-        const listed = rows
-          .filter((_, index) => live[index])
-          .map((row) => ({
-            id: row.id,
-            createdAt: iso(row.createdAt),
-            updatedAt: iso(row.updatedAt),
-            expires: iso(row.expires),
-            userAgent: row.userAgent,
-            current: row.id === record.id,
-          }));
+        const listed = rows.filter((_, index) => live[index]).map((row) => listingOf(row, record.id));
         // A session signed in before its row existed (or by Auth.js, without a session id) is still shown.
         return listed.some((row) => row.current) ? listed : [...listed, current];
       }
-      return (await database!.list(record.userId!, context.now)).map((row) => ({
-        id: row.id,
-        createdAt: iso(row.createdAt),
-        updatedAt: iso(row.updatedAt),
-        expires: iso(row.expires),
-        userAgent: row.userAgent,
-        current: row.id === record.id,
-      }));
+      return (await database!.list(record.userId!, context.now)).map((row) => listingOf(row, record.id));
     },
 
     async revoke(context, target) {
