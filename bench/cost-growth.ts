@@ -42,6 +42,7 @@ import type { sqliteStore as SqliteStore } from "../src/server/stores/sqlite.ts"
 import type { postgresStore as PostgresStore } from "../src/server/stores/postgres.ts";
 import type { redisStore as RedisStore } from "../src/server/stores/redis.ts";
 import {
+  deleteRedisKeys,
   COOKIE_NAME,
   MAX_AGE,
   ORIGIN,
@@ -313,20 +314,7 @@ async function denylistPart(m: Modules): Promise<string> {
         const store = m.redisStore({ url }, { keyPrefix: prefix });
         return {
           store,
-          cleanup: async () => {
-            const { Redis } = await import("ioredis");
-            const client = new Redis(url, { maxRetriesPerRequest: 1 });
-            try {
-              let cursor = "0";
-              do {
-                const [nextCursor, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 5000);
-                cursor = nextCursor;
-                if (keys.length > 0) await client.del(...keys);
-              } while (cursor !== "0");
-            } finally {
-              client.disconnect();
-            }
-          },
+          cleanup: () => deleteRedisKeys(url, prefix),
         };
       },
     },

@@ -35,7 +35,7 @@ import type { createSessionHandler as CreateSessionHandler, Store, toNodeHandler
 import type { sqliteStore as SqliteStore } from "../src/server/stores/sqlite.ts";
 import type { postgresStore as PostgresStore } from "../src/server/stores/postgres.ts";
 import type { redisStore as RedisStore } from "../src/server/stores/redis.ts";
-import { COOKIE_NAME, MAX_AGE, ORIGIN, SECRET, importDist, message, versionOf } from "./support.ts";
+import { COOKIE_NAME, MAX_AGE, ORIGIN, SECRET, deleteRedisKeys, importDist, message, versionOf } from "./support.ts";
 
 export const CASES = ["bare", "authjs", "jwt", "jwt-fit", "db-sqlite", "db-postgres", "db-redis"] as const;
 export type CaseName = (typeof CASES)[number];
@@ -247,20 +247,7 @@ async function build(args: ServerArgs, m: Modules): Promise<Built> {
         const prefix = `sessionpulse-load:${run}:`;
         store = m.redisStore({ url: args.redisUrl }, { keyPrefix: prefix });
         describe = `Redis at ${args.redisUrl} (ioredis ${versionOf("ioredis")})`;
-        drop = async () => {
-          const { Redis } = await import("ioredis");
-          const client = new Redis(args.redisUrl, { maxRetriesPerRequest: 1 });
-          try {
-            let cursor = "0";
-            do {
-              const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-              cursor = next;
-              if (keys.length > 0) await client.del(...keys);
-            } while (cursor !== "0");
-          } finally {
-            client.disconnect();
-          }
-        };
+        drop = () => deleteRedisKeys(args.redisUrl, prefix);
       }
       const counted = countingStore(store);
       const options = { secret: SECRET, session: { strategy: "database" as const, maxAge: MAX_AGE, updateAge: UPDATE_AGE }, store: counted.store, authorize };

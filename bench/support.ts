@@ -230,3 +230,19 @@ export async function runReport(main: () => Promise<void>): Promise<void> {
   }
   process.exitCode = 0;
 }
+
+/** Deletes a bench run's Redis keys (everything under `prefix`), a page at a time; ioredis is loaded only when asked. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    client.disconnect();
+  }
+}
