@@ -316,6 +316,21 @@ describe("JWT strategy with a store (deny-list)", () => {
     expect((await listed(again.jar)).map((row) => row.current)).toEqual([true]);
   });
 
+  it("a listing row written back after its session was revoked (a re-issue racing the revocation) is not listed", async () => {
+    const { auth, store } = jwtWithStore();
+    const laptop = await signIn(auth.handler, new CookieJar());
+    await signIn(auth.handler, new CookieJar());
+    const rows = await store.listByUser("user-1", 0);
+    const listed = (await (await auth.handler(get("/sessions", laptop.jar))).json()) as Array<{ id: string; current: boolean }>;
+    const other = listed.find((row) => !row.current)!;
+    const row = (await store.listByUser("user-1", 0)).find((candidate) => candidate.id === other.id)!;
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    await auth.handler(postJson("/sessions/revoke", { csrfToken: laptop.csrfToken, id: other.id }, laptop.jar));
+    await store.create(row); // the racing re-issue's write lands after the revocation's delete
+    const after = (await (await auth.handler(get("/sessions", laptop.jar))).json()) as Array<{ id: string }>;
+    expect(after.map((entry) => entry.id)).not.toContain(other.id);
+  });
+
   it("without a store, revoking answers 400 store_required", async () => {
     const { auth } = createTestHandler();
     const { jar, csrfToken } = await signIn(auth.handler);
