@@ -320,8 +320,8 @@ export function instrumentedEnv(): Partial<ClientEnv> {
         onlineListeners.delete(listener);
       };
     },
-    openTabLink(name): TabLink {
-      const link = base.openTabLink!(name);
+    async openTabLink(name): Promise<TabLink> {
+      const link = await base.openTabLink!(name);
       return {
         // The message first, then the page's own bookkeeping (which re-renders
         // this page), so the other tabs and this client get it without waiting on that.

@@ -2,14 +2,15 @@ import type { Session } from "../shared/session.js";
 import { retryDelay } from "./backoff.js";
 import type { TabLink } from "./env.js";
 import { SessionError } from "./errors.js";
-import { PROTOCOL_VERSION, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
+import type { OutgoingMessage, SessionReason, StateMessage } from "./messages.js";
 import { MAX_DELAY, readOptions } from "./options.js";
 import type { OperationHooks, Operations } from "./operations.js";
 import { createReader } from "./reader.js";
 import { nextWake, standbyGrace, type Wake } from "./schedule.js";
 import { createServerClock } from "./server-clock.js";
 import { createSnapshotStore } from "./snapshot-store.js";
-import { createTabProtocol } from "./tab-protocol.js";
+import { readSession } from "./session-shape.js";
+import type { TabProtocol, TabProtocolModule } from "./tab-protocol.js";
 import { createTransport } from "./transport.js";
 import type { SessionClient, SessionClientOptions, SessionSnapshot } from "./types.js";
 
@@ -17,8 +18,6 @@ import type { SessionClient, SessionClientOptions, SessionSnapshot } from "./typ
 const HELLO_WAIT = 100;
 /** Keep running this long after the last subscriber leaves, so a remount (React Strict Mode) does not restart anything, ms. */
 const STOP_GRACE = 1_000;
-/** Held by the one follower that reads for a leader gone silent. */
-const STANDBY_LOCK = "sessionpulse:standby";
 /** The longest `Retry-After` obeyed, ms: a misconfigured server must not silence the client for days. */
 const MAX_RETRY_AFTER = 300_000;
 
@@ -41,7 +40,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const config = readOptions(options);
   const { env, interval, throttle, timeout, initialSession: initial } = config;
   const mono = () => env.monotonic();
-  const newId = () => (env.random().toString(36).slice(2, 12) + env.random().toString(36).slice(2, 12)).padEnd(8, "0");
   const transport = createTransport(env, config.basePath, timeout);
   const serverClock = createServerClock(env);
   const store = createSnapshotStore(
@@ -79,6 +77,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   let destroyed = false;
   let refs = 0;
   let cleanups: Array<() => void> = [];
+  /** What the tabs tell each other: loaded with the link (a chunk of its own), created on the first join and kept across restarts. */
+  let tabs: TabProtocol | undefined;
+  /** This tab's writes applied (the protocol counts the others'): a read sent before one is not shown. */
+  let ownWrites = 0;
+  /** Why this tab last changed its state before its link was up: the change is announced once it is. */
+  let unannounced: SessionReason | undefined;
 
   const online = () => config.refetchWhenOffline || env.isOnline();
   /** A one-shot timer on the monotonic clock that re-arming replaces; `Infinity` disarms it (and needs no `run`). */
@@ -94,35 +98,16 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const helloTimer = timer();
   const stopTimer = timer();
   const checkTimer = timer();
+  const joinTimer = timer();
 
-  const post = (message: OutgoingMessage) => link?.post({ v: PROTOCOL_VERSION, id: newId(), ...message });
-
-  const tabs = createTabProtocol(
-    env,
-    { throttle, timeout },
-    {
-      shown,
-      post,
-      apply: (session, reason, server, writeId) => apply(session, "remote", reason, { server, writeId }),
-      showFailure: (error) => (showFailure(error, "remote"), schedule()),
-      heard(polling) {
-        heardAt = mono();
-        pollInFlight = polling;
-        schedule();
-      },
-      refresh: (request) => refresh(request),
-      serverTime: () => serverClock.shared(),
-      checkTimer,
-      newId,
-    },
-  );
+  const post = (message: OutgoingMessage) => tabs?.post(message);
 
   const reader = createReader<StateMessage | undefined>(env, transport, timeout, {
     locked: () => !!link,
-    writes: () => tabs.writes,
+    writes: () => ownWrites + (tabs?.writes ?? 0),
     sending() {
       if (shown().isLeader) post({ type: "poll" });
-      return tabs.held;
+      return tabs?.held;
     },
     answered(session, server, startedAt, mark) {
       if (server) serverClock.set(server.time, server.at);
@@ -131,7 +116,6 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     failed: (error) => fail(error),
     settled: () => schedule(),
   });
-  tabs.use(reader);
 
   /** Runs a read unless the client is destroyed; resolves with the snapshot after it. */
   const refresh = async (request?: Parameters<typeof reader.refresh>[0]): Promise<SessionSnapshot> => {
@@ -152,8 +136,11 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     if (server !== undefined) serverClock.set(server);
     // A read confirming another tab's announced change: the change, and so its events, came from that tab.
     let cause = source;
-    if (source === "local") cause = tabs.announce(session, reason, mark);
-    else if (writeId) tabs.remember(writeId);
+    if (source === "local") {
+      if (reason !== "refresh") ownWrites++; // a local answer is a read's (`refresh`) or a write's
+      if (link) cause = tabs!.announce(session, reason, mark);
+      else unannounced = reason;
+    } else if (writeId) tabs!.remember(writeId);
     syncedAt = startedAt;
     heardAt = mono();
     pollInFlight = false;
@@ -213,7 +200,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       retryAt,
       expiresAt,
       refreshedAhead: !!data && refreshedAheadOf === data.expires,
-      checking: !!tabs.held,
+      checking: !!tabs?.held,
     });
     pollTimer(wake.at, () => onWake(wake));
   }
@@ -221,30 +208,16 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   function onWake(wake: Wake) {
     if (mono() < wake.at) return schedule(); // a wait beyond setTimeout's range, re-armed
     if (!online()) return; // resumed by the `online` event
-    if (wake.reason === "standby") return standby();
+    // The leader went silent: one follower stands in (see the protocol), if it still is once that one is chosen.
+    if (wake.reason === "standby") return tabs?.standby(() => mono() - heardAt >= interval + standbyGrace(interval, env.isVisible()));
     if (wake.reason === "ahead") refreshedAheadOf = shown().data?.expires;
     const stillNeeded =
       wake.reason === "retry"
-        ? () => failures > 0 || !!tabs.held || shown().status === "loading"
+        ? () => failures > 0 || !!tabs?.held || shown().status === "loading"
         : wake.reason === "ahead"
           ? () => true
           : () => mono() - syncedAt >= interval;
     void refresh({ stillNeeded });
-  }
-
-  /** The leader went silent (its page hung, say): one follower reads instead, without the read lock the leader may hold. */
-  function standby() {
-    if (reader.sent) return; // this tab's own read is out; its answer re-arms the timers
-    const silent = () => mono() - heardAt >= interval + standbyGrace(interval, env.isVisible());
-    const task = async () => {
-      if (silent()) await reader.standIn();
-    };
-    if (!env.tryLock) return void task();
-    void env.tryLock(STANDBY_LOCK, timeout + 1_000, task).then((ran) => {
-      if (ran) return;
-      heardAt = mono(); // another follower stands in: give it a period
-      schedule();
-    });
   }
 
   function expire() {
@@ -291,29 +264,76 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     heardAt = mono();
     cleanups = [env.onFocus(onFocus), env.onOnline(onOnline)];
     if (config.crossTab) {
-      try {
-        link = env.openTabLink!(config.channelName);
-        link.onMessage(tabs.onMessage);
-        link.onLeadership(lead);
-      } catch {
-        // No working channel (blocked storage, a broken polyfill): work as the only tab.
-        link = undefined;
-        lead(true);
-      }
+      // The tab protocol and the browser's link are chunks of their own, fetched while the first read is on its
+      // way; until both are here this tab works alone (it does not lead, so nothing polls twice). Should they
+      // never come, it leads itself.
+      joinTimer(mono() + timeout, () => lead(true));
+      const opening = new Promise<TabLink>((resolve) => resolve(env.openTabLink!(config.channelName)));
+      void Promise.all([loadProtocol(), opening]).then(
+        ([loaded, opened]) => join(loaded, opened),
+        () => {
+          // No working channel (blocked storage, a broken polyfill, a chunk that failed to load): the only tab.
+          void opening.then(
+            (opened) => opened.close(),
+            () => {},
+          );
+          lead(true);
+        },
+      );
     }
     if (shown().status === "loading") {
-      if (link) {
-        // Another tab may already know the session: ask it before asking the server.
-        post({ type: "hello" });
-        helloTimer(mono() + HELLO_WAIT, () => void refresh({ stillNeeded: () => shown().status === "loading" }));
-      } else void refresh();
+      // Another tab may already know the session: give it a moment to answer this tab's hello before asking the server.
+      if (config.crossTab) helloTimer(mono() + HELLO_WAIT, () => void refresh({ stillNeeded: () => shown().status === "loading" }));
+      else void refresh();
     }
+    schedule();
+  }
+
+  let protocol: Promise<TabProtocolModule> | undefined;
+  const loadProtocol = () =>
+    (protocol ??= import("./tab-protocol.js").catch((error: unknown) => {
+      protocol = undefined; // the next start tries again
+      throw error;
+    }));
+
+  /** Links this tab to the others once the protocol and the link are here. */
+  function join({ createTabProtocol }: TabProtocolModule, opened: TabLink) {
+    if (!running || link) return opened.close(); // stopped meanwhile, or an earlier start's link is up
+    joinTimer(Infinity);
+    tabs ??= createTabProtocol(
+      env,
+      { throttle, timeout },
+      {
+        shown,
+        send: (message) => link?.post(message),
+        apply: (session, reason, server, writeId) => apply(session, "remote", reason, { server, writeId }),
+        showFailure: (code, status) => (showFailure(new SessionError(code, status), "remote"), schedule()),
+        heard(polling) {
+          heardAt = mono();
+          pollInFlight = polling ?? pollInFlight;
+          schedule();
+        },
+        refresh,
+        serverTime: serverClock.shared,
+        checkTimer,
+        readSession,
+      },
+    );
+    tabs.use(reader);
+    link = opened;
+    link.onMessage(tabs.onMessage);
+    lead(false); // a tab that led itself while the protocol was late joins the election like the others
+    link.onLeadership(lead);
+    const { status, data } = shown();
+    if (status === "loading") post({ type: "hello" });
+    else if (unannounced) tabs.announce(data, unannounced);
+    unannounced = undefined;
     schedule();
   }
 
   function stop() {
     running = false;
-    [pollTimer, expiryTimer, helloTimer, stopTimer, checkTimer].forEach((disarm) => disarm(Infinity));
+    [pollTimer, expiryTimer, helloTimer, stopTimer, checkTimer, joinTimer].forEach((disarm) => disarm(Infinity));
     cleanups.forEach((cleanup) => cleanup());
     cleanups = [];
     link?.close();
@@ -390,7 +410,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     },
 
     get droppedMessages() {
-      return tabs.dropped;
+      return tabs?.dropped ?? 0;
     },
   };
 }

@@ -28,8 +28,8 @@ export interface ClientEnv {
   navigate: (url: string) => void;
   /** The page's URL, the default `callbackUrl`; undefined outside a page. */
   href: () => string | undefined;
-  /** Opens the link to the other tabs; absent where there are none to talk to. */
-  openTabLink?: (name: string) => TabLink;
+  /** Opens the link to the other tabs (at once, or once what it needs has loaded); absent where there are none to talk to. */
+  openTabLink?: (name: string) => TabLink | Promise<TabLink>;
   /**
    * Runs `task` holding the browser-wide lock `name` (Web Locks), or directly
    * where there is none. The hold ends after `maxHoldMs` whatever `task` does,

@@ -1,6 +1,6 @@
 import type { Session } from "../shared/session.js";
 import type { SessionErrorCode } from "./errors.js";
-import { readSession } from "./session-shape.js";
+import type { readSession } from "./session-shape.js";
 
 /** Bump when a message's meaning changes; tabs drop versions they do not know. */
 export const PROTOCOL_VERSION = 2;
@@ -50,9 +50,10 @@ const isId = (value: unknown): value is string => typeof value === "string" && v
  * Validates a message from the channel: anything malformed, foreign or too
  * big is refused, never thrown on. `ours` says whether it looked like one of
  * ours (then a newer client version may have sent it, and one tab converges
- * through the server).
+ * through the server). Sessions are checked with `checkSession`, the client's
+ * check of server answers.
  */
-export function readMessage(raw: unknown): MessageVerdict {
+export function readMessage(raw: unknown, checkSession: typeof readSession): MessageVerdict {
   if (typeof raw !== "object" || raw === null) return { ok: false, ours: false };
   const message = raw as Record<string, unknown>;
   const { type, status, seen, server, re } = message;
@@ -63,7 +64,7 @@ export function readMessage(raw: unknown): MessageVerdict {
     return valid ? { ok: true, message: raw as TabMessage } : refuse;
   }
   if (type !== "state") return { ok: true, message: raw as TabMessage };
-  const session = readSession(message.session);
+  const session = checkSession(message.session);
   const valid =
     REASONS.includes(message.reason as SessionReason) &&
     Array.isArray(seen) &&

@@ -1,24 +1,45 @@
 import type { Session } from "../shared/session.js";
 import type { ClientEnv } from "./env.js";
-import { SessionError } from "./errors.js";
-import { identityOf, isWrite, MAX_SEEN, readMessage, type OutgoingMessage, type SessionReason, type StateMessage } from "./messages.js";
+import type { SessionErrorCode } from "./errors.js";
+import {
+  identityOf,
+  isWrite,
+  MAX_SEEN,
+  PROTOCOL_VERSION,
+  readMessage,
+  type OutgoingMessage,
+  type SessionReason,
+  type StateMessage,
+  type TabMessage,
+} from "./messages.js";
 import type { ReadRequest, Reader } from "./reader.js";
+import type { readSession } from "./session-shape.js";
 import type { SessionSnapshot } from "./types.js";
+
+// A chunk of its own: the client loads it when it links to the other tabs (see `join` in client.ts). It imports
+// nothing the client's first chunk also needs (what it shares comes in through the hooks), so bundlers split no
+// small shared chunk off that first chunk.
+
+/** Held by the one follower that reads for a leader gone silent. */
+const STANDBY_LOCK = "sessionpulse:standby";
 
 export interface TabProtocolHooks {
   shown: () => SessionSnapshot;
-  post: (message: OutgoingMessage) => void;
+  /** Posts on the tab link. */
+  send: (message: TabMessage) => void;
   /** Shows an answer another tab announced (and this tab accepted). */
   apply: (session: Session | null, reason: SessionReason, server: number | undefined, writeId: string | undefined) => void;
-  showFailure: (error: SessionError) => void;
-  /** The polling tab was heard from; `polling`: its read is on its way. */
-  heard: (polling: boolean) => void;
+  /** Shows the polling tab's failure. */
+  showFailure: (code: SessionErrorCode, status: number | undefined) => void;
+  /** The polling tab was heard from; `polling`: its read is on its way (undefined: as it was). */
+  heard: (polling?: boolean) => void;
   refresh: (request?: ReadRequest) => Promise<unknown>;
   /** The server's time to hand to another tab, if this tab has a reading of its own. */
   serverTime: () => number | undefined;
   /** Arms a one-shot timer at a monotonic instant (`Infinity` disarms it). */
   checkTimer: (at: number, run?: () => void) => void;
-  newId: () => string;
+  /** The client's check of a session's wire shape, the one its server answers pass (`readSession`). */
+  readSession: typeof readSession;
 }
 
 /**
@@ -27,10 +48,16 @@ export interface TabProtocolHooks {
  * of who is signed in (another user, signed in ↔ out) or an earlier expiry is
  * shown only once a read confirms it; the tabs share that read through the
  * lock and every tab hears its answer. A read that may predate a write this
- * tab has seen is not shown.
+ * tab has seen is not shown. A follower stands in for a leader gone silent.
  */
-export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle, timeout }: { throttle: number; timeout: number }, hooks: TabProtocolHooks) {
+export function createTabProtocol(
+  env: Pick<ClientEnv, "monotonic" | "random" | "tryLock">,
+  { throttle, timeout }: { throttle: number; timeout: number },
+  hooks: TabProtocolHooks,
+) {
   const mono = () => env.monotonic();
+  const newId = () => (env.random().toString(36).slice(2, 12) + env.random().toString(36).slice(2, 12)).padEnd(8, "0");
+  const post = (message: OutgoingMessage) => hooks.send({ v: PROTOCOL_VERSION, id: newId(), ...message });
   let lastWrite: string | null = null;
   let lastWriteAt = -Infinity;
   const recentWrites: string[] = [];
@@ -96,7 +123,7 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
   }
 
   function onMessage(raw: unknown) {
-    const verdict = readMessage(raw);
+    const verdict = readMessage(raw, hooks.readSession);
     if (!verdict.ok) {
       dropped++;
       // Something that looked like ours but failed validation (a newer client version, or a forgery):
@@ -110,12 +137,12 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
     const message = verdict.message;
     if (message.type === "hello") {
       const { isLeader, status, data } = hooks.shown();
-      if (isLeader && status !== "loading") hooks.post({ type: "state", reason: "sync", session: data, seen: recentWrites, server: hooks.serverTime() });
+      if (isLeader && status !== "loading") post({ type: "state", reason: "sync", session: data, seen: recentWrites, server: hooks.serverTime() });
       return;
     }
     hooks.heard(message.type === "poll");
     if (message.type === "state") receive(message);
-    else if (message.type === "failure") hooks.showFailure(new SessionError(message.code, message.status));
+    else if (message.type === "failure") hooks.showFailure(message.code, message.status);
   }
 
   return {
@@ -124,6 +151,20 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
       reader = readerOfTab;
     },
     onMessage,
+    /** Posts one of this tab's own messages (`poll`, `failure`, `hello`). */
+    post,
+    /**
+     * The leader went silent (its page hung, say): one follower reads instead, without the read lock the leader
+     * may hold, if `stillSilent` once it holds the standby lock; the others give it a period.
+     */
+    standby(stillSilent: () => boolean) {
+      if (reader?.sent) return; // this tab's own read is out; its answer re-arms the timers
+      const task = async () => {
+        if (stillSilent()) await reader?.standIn();
+      };
+      if (!env.tryLock) return void task();
+      void env.tryLock(STANDBY_LOCK, timeout + 1_000, task).then((ran) => ran || hooks.heard());
+    },
     /**
      * Announces this tab's own server answer (a read sent with `mark`, or a write's outcome) and returns who
      * caused the change: `remote` when the read confirmed another tab's announced change.
@@ -131,11 +172,11 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
     announce(session: Session | null, reason: SessionReason, mark?: StateMessage): "local" | "remote" {
       const checks = !isWrite(reason) && held && mark === held ? held : undefined;
       if (isWrite(reason)) {
-        remember(hooks.newId());
+        remember(newId());
         held = undefined; // this tab's own write is newer than anything announced before it
       }
       if (checks) settle(checks, session);
-      hooks.post({
+      post({
         type: "state",
         ...(isWrite(reason) && { id: lastWrite! }),
         reason: checks ? "verify" : reason,
@@ -159,3 +200,6 @@ export function createTabProtocol(env: Pick<ClientEnv, "monotonic">, { throttle,
     },
   };
 }
+
+export type TabProtocol = ReturnType<typeof createTabProtocol>;
+export type TabProtocolModule = { createTabProtocol: typeof createTabProtocol };

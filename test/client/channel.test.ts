@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readMessage } from "../../src/client/messages.ts";
+import { readSession } from "../../src/client/session-shape.ts";
+
+/** A channel message checked as a tab checks it (sessions with the client's check of server answers). */
+const readChannel = (raw: unknown) => readMessage(raw, readSession);
 import { createBrowser } from "./harness.ts";
 
 const valid = (overrides: Record<string, unknown> = {}) => ({
@@ -15,10 +19,10 @@ const valid = (overrides: Record<string, unknown> = {}) => ({
 
 describe("channel message validation", () => {
   it("accepts a well-formed message", () => {
-    expect(readMessage(valid())).toMatchObject({ ok: true });
-    expect(readMessage({ v: 2, type: "hello", id: "h" })).toMatchObject({ ok: true });
-    expect(readMessage({ v: 2, type: "poll", id: "p" })).toMatchObject({ ok: true });
-    expect(readMessage({ v: 2, type: "failure", id: "f", code: "server", status: 503 })).toMatchObject({ ok: true });
+    expect(readChannel(valid())).toMatchObject({ ok: true });
+    expect(readChannel({ v: 2, type: "hello", id: "h" })).toMatchObject({ ok: true });
+    expect(readChannel({ v: 2, type: "poll", id: "p" })).toMatchObject({ ok: true });
+    expect(readChannel({ v: 2, type: "failure", id: "f", code: "server", status: 503 })).toMatchObject({ ok: true });
   });
 
   it.each([
@@ -28,7 +32,7 @@ describe("channel message validation", () => {
     ["an unknown type", { v: 2, type: "admin", id: "x" }],
     ["the foreign shape of catalogue 29", { type: "session", user: { role: "admin" } }],
   ])("refuses %s as not ours", (_, raw) => {
-    expect(readMessage(raw)).toEqual({ ok: false, ours: false });
+    expect(readChannel(raw)).toEqual({ ok: false, ours: false });
   });
 
   it.each([
@@ -47,7 +51,7 @@ describe("channel message validation", () => {
     ["a session array", valid({ session: [] })],
     ["a 1 MB session", valid({ session: { user: { blob: "x".repeat(1_000_000) }, expires: "2030-01-01T00:00:00.000Z" } })],
   ])("refuses %s", (_, raw) => {
-    expect(readMessage(raw).ok).toBe(false);
+    expect(readChannel(raw).ok).toBe(false);
   });
 });
 
@@ -56,6 +60,7 @@ describe("forged and malformed messages in a running tab", () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
     const tab = browser.openTab({ refetchInterval: 0, initialSession });
+    await browser.time.settle(); // the tabs link up once their tab protocol (a chunk of its own) has loaded
     const garbage: unknown[] = [
       null,
       "x",
@@ -100,6 +105,7 @@ describe("normalised payloads", () => {
   it("treats a relayed {} session as signed out, not as a session", async () => {
     const browser = createBrowser();
     const tab = browser.openTab({ refetchInterval: 0 });
+    await browser.time.settle(); // the tabs link up once their tab protocol (a chunk of its own) has loaded
     // A loading tab checks a "signed out" it hears with the server (here: signed out too).
     browser.hub.inject({ v: 2, type: "state", id: "v4-tab", seen: [], reason: "sync", session: {} });
     await browser.time.advance(100);

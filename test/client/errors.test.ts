@@ -94,6 +94,7 @@ describe("a failed refresh keeps the last good session", () => {
       browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession }),
       browser.openTab({ refetchInterval: 0, timeout: 2000, initialSession }),
     ];
+    await browser.time.settle(); // the tabs link up once their tab protocol (a chunk of its own) has loaded
     browser.server.state.latencyOf.tab1 = 1_000_000; // tab1's request never returns
     void stuck.client.refresh();
     await browser.time.advance(10);

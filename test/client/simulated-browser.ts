@@ -3,10 +3,12 @@ import type { SessionClient, SessionClientOptions } from "../../src/client/types
 import { createFakeServer } from "./fake-server.ts";
 import { createFakeTime, type FakeTime } from "./fake-time.ts";
 import { createTabHub } from "./tab-hub.ts";
-// The client loads its write side on the first sign-in, sign-out or update (a dynamic import). Loaded here once,
-// so that import resolves within a few ticks instead of the module transform's real milliseconds, which
-// simulated time cannot wait for. The lazy load itself is tested in lifecycle.test.ts and in real Chromium.
+// The client loads its write side on the first sign-in, sign-out or update, and its tab protocol when it links to
+// the other tabs (dynamic imports). Loaded here once, so those imports resolve within a few ticks instead of the
+// module transform's real milliseconds, which simulated time cannot wait for. The lazy loads themselves are tested
+// in lazy-write-side.test.ts, lazy-tab-protocol.test.ts and in real Chromium.
 import "../../src/client/operations.ts";
+import "../../src/client/tab-protocol.ts";
 
 /** Page signals of one simulated tab, driven by the test. */
 export function createPageSignals() {
@@ -94,19 +96,19 @@ export function simulatedBrowser(
     let paused: Array<() => void> | undefined;
     const fetch = server.fetchFor(name);
     const wall = { skew: clientSkew };
+    const hubEnv = hub.env(name);
     const env: Partial<ClientEnv> = {
       ...clock,
       // A dead tab's timers never fire and it sends nothing, as when its process is killed; a paused one's fire on resume.
       setTimeout: (run, ms) => clock.setTimeout(() => !dead && (paused ? paused.push(run) : run()), ms),
       now: () => time.now() + wall.skew,
       ...pageEnv,
-      ...hub.env(name),
+      ...hubEnv,
       fetch: (input, init) => (dead ? new Promise(() => {}) : fetch(input, init)),
     };
-    const hubLink = env.openTabLink!;
     // Messages to a paused tab wait for it to resume.
     env.openTabLink = (channel) => {
-      const link = hubLink(channel);
+      const link = hubEnv.openTabLink(channel);
       return { ...link, onMessage: (listener) => link.onMessage((message) => (paused ? paused.push(() => listener(message)) : listener(message))) };
     };
     const client = createSessionClient({ basePath: "http://localhost/api/auth", ...options, env: { ...env, ...options.env } });

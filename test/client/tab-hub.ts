@@ -53,7 +53,7 @@ export function createTabHub(time: FakeTime, { crashDetectMs = 1000, messageDela
       member.onLeadership = undefined;
       if (leader === member) time.setTimeout(elect, crashDetectMs);
     },
-    env(name: string): Pick<ClientEnv, "openTabLink" | "withLock" | "tryLock"> {
+    env(name: string): Pick<ClientEnv, "withLock" | "tryLock"> & { openTabLink: (name: string) => TabLink } {
       return {
         openTabLink(): TabLink {
           const member: Member = { name, alive: true };

@@ -138,6 +138,7 @@ describe("sign-in, update and sign-out across tabs", () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
     const [holder, writer] = [browser.openTab({ refetchInterval: 0, initialSession }), browser.openTab({ refetchInterval: 0, initialSession })];
+    await browser.time.settle(); // the tabs link up once their tab protocol (a chunk of its own) has loaded
     browser.server.state.latencyOf.tab1 = 500; // tab1 holds the refresh lock for half a second
     void holder.client.refresh();
     await browser.time.advance(10);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Session } from "../../../src/shared/session.ts";
-import { MAX_SEEN, type OutgoingMessage, type SessionReason, type StateMessage } from "../../../src/client/messages.ts";
+import { MAX_SEEN, type SessionReason, type StateMessage, type TabMessage } from "../../../src/client/messages.ts";
+import type { ClientEnv } from "../../../src/client/env.ts";
 import type { ReadRequest, Reader } from "../../../src/client/reader.ts";
+import { readSession } from "../../../src/client/session-shape.ts";
 import { createTabProtocol } from "../../../src/client/tab-protocol.ts";
 import type { SessionSnapshot } from "../../../src/client/types.ts";
 
@@ -20,29 +22,32 @@ const state = (id: string, session: Session | null, fields: Record<string, unkno
   ...fields,
 });
 
+/** A posted message without what the protocol stamps on every one (the version and a fresh id). */
+const body = ({ v: _v, id: _id, ...message }: TabMessage) => message;
+
 /** A tab showing Ada, on a monotonic clock the test sets, with every hook recorded. */
-function setup(shown: Partial<SessionSnapshot> = {}) {
+function setup(shown: Partial<SessionSnapshot> = {}, tryLock?: ClientEnv["tryLock"]) {
   const clock = { now: 0 };
-  const posts: OutgoingMessage[] = [];
+  const posts: TabMessage[] = [];
   const applied: { session: Session | null; reason: SessionReason; writeId: string | undefined }[] = [];
-  const heard: boolean[] = [];
+  const heard: (boolean | undefined)[] = [];
   const refreshes: (ReadRequest | undefined)[] = [];
   const timer: { at?: number; run?: (() => void) | undefined } = {};
   const snapshot: SessionSnapshot = { status: "authenticated", data: ada, error: null, isStale: false, updatedAt: 0, isLeader: true, ...shown };
-  let ids = 0;
+  let seed = 1;
   const protocol = createTabProtocol(
-    { monotonic: () => clock.now },
+    { monotonic: () => clock.now, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647, tryLock },
     { throttle: THROTTLE, timeout: TIMEOUT },
     {
       shown: () => snapshot,
-      post: (message) => void posts.push(message),
+      send: (message) => void posts.push(message),
       apply: (session, reason, _server, writeId) => void applied.push({ session, reason, writeId }),
       showFailure: () => {},
       heard: (polling) => void heard.push(polling),
       refresh: (request) => (refreshes.push(request), Promise.resolve()),
       serverTime: () => undefined,
       checkTimer: (at, run) => Object.assign(timer, { at, run }),
-      newId: () => `w${++ids}`,
+      readSession,
     },
   );
   return { clock, posts, applied, heard, refreshes, timer, protocol };
@@ -56,7 +61,18 @@ describe("createTabProtocol", () => {
   it("answers a hello with its state and an empty write list before any write", () => {
     const { protocol, posts } = setup();
     protocol.onMessage({ v: 2, type: "hello", id: "h1" });
-    expect(posts).toEqual([{ type: "state", reason: "sync", session: ada, seen: [], server: undefined }]);
+    expect(posts.map(body)).toEqual([{ type: "state", reason: "sync", session: ada, seen: [], server: undefined }]);
+  });
+
+  it("stamps every message it posts with the protocol version and a fresh id", () => {
+    const { protocol, posts } = setup();
+    protocol.post({ type: "poll" });
+    protocol.post({ type: "poll" });
+    expect(posts).toEqual([
+      { v: 2, id: expect.stringMatching(/^[0-9a-z]{8,20}$/), type: "poll" },
+      { v: 2, id: expect.stringMatching(/^[0-9a-z]{8,20}$/), type: "poll" },
+    ]);
+    expect(posts[0]!.id).not.toBe(posts[1]!.id);
   });
 
   it("leaves a hello unanswered unless it leads and has an answer to give", () => {
@@ -195,7 +211,7 @@ describe("createTabProtocol", () => {
     const { protocol, posts } = setup();
     protocol.onMessage(state("m1", bob));
     expect(protocol.announce(ada, "refresh", undefined)).toBe("local");
-    expect(posts).toEqual([{ type: "state", reason: "refresh", session: ada, seen: [], server: undefined }]);
+    expect(posts.map(body)).toEqual([{ type: "state", reason: "refresh", session: ada, seen: [], server: undefined }]);
     expect(protocol.held?.id).toBe("m1");
     expect(protocol.dropped).toBe(0);
   });
@@ -204,7 +220,8 @@ describe("createTabProtocol", () => {
     const { protocol, posts } = setup();
     protocol.onMessage(state("m1", bob));
     expect(protocol.announce(ada, "update", protocol.held)).toBe("local");
-    expect(posts).toEqual([{ type: "state", id: "w1", reason: "update", session: ada, seen: ["w1"], server: undefined }]);
+    const writeId = posts[0]!.id;
+    expect(posts).toEqual([{ v: 2, type: "state", id: writeId, reason: "update", session: ada, seen: [writeId], server: undefined }]);
     expect(protocol.held).toBeUndefined();
     expect(protocol.dropped).toBe(0);
   });
@@ -213,7 +230,65 @@ describe("createTabProtocol", () => {
     const { protocol, posts } = setup();
     protocol.onMessage(state("m1", bob));
     expect(protocol.announce(bob, "refresh", protocol.held)).toBe("remote");
-    expect(posts).toEqual([{ type: "state", reason: "verify", session: bob, seen: [], server: undefined, re: "m1" }]);
+    expect(posts.map(body)).toEqual([{ type: "state", reason: "verify", session: bob, seen: [], server: undefined, re: "m1" }]);
     expect(protocol.writes).toBe(0);
+  });
+
+  describe("standing in for a silent leader", () => {
+    const readerOf = (sent: boolean) => {
+      const standIns: number[] = [];
+      const reader = { sent, standIn: () => (standIns.push(1), Promise.resolve()) } as unknown as Reader<StateMessage | undefined>;
+      return { reader, standIns };
+    };
+
+    it("reads without the read lock once it holds the standby lock, if the leader is still silent then", async () => {
+      const lockNames: string[] = [];
+      const { protocol, heard } = setup({ isLeader: false }, async (name, _ms, task) => (lockNames.push(name), await task(), true));
+      const { reader, standIns } = readerOf(false);
+      protocol.use(reader);
+      protocol.standby(() => true);
+      await flush();
+      expect(lockNames).toEqual(["sessionpulse:standby"]);
+      expect(standIns).toHaveLength(1);
+      expect(heard).toEqual([]);
+    });
+
+    it("does not read when the leader spoke while it waited for the standby lock", async () => {
+      const { protocol } = setup({ isLeader: false }, async (_name, _ms, task) => (await task(), true));
+      const { reader, standIns } = readerOf(false);
+      protocol.use(reader);
+      protocol.standby(() => false);
+      await flush();
+      expect(standIns).toEqual([]);
+    });
+
+    it("gives the follower that holds the standby lock a period, keeping what it knew of the poll in flight", async () => {
+      const { protocol, heard } = setup({ isLeader: false }, () => Promise.resolve(false));
+      const { reader, standIns } = readerOf(false);
+      protocol.use(reader);
+      protocol.standby(() => true);
+      await flush();
+      expect(standIns).toEqual([]);
+      expect(heard).toEqual([undefined]);
+    });
+
+    it("stands aside while its own read is on its way (its answer re-arms the timers)", async () => {
+      let locks = 0;
+      const { protocol } = setup({ isLeader: false }, async (_name, _ms, task) => (locks++, await task(), true));
+      const { reader, standIns } = readerOf(true);
+      protocol.use(reader);
+      protocol.standby(() => true);
+      await flush();
+      expect([locks, standIns.length]).toEqual([0, 0]);
+    });
+
+    it("reads at once where there are no locks", async () => {
+      const { protocol } = setup({ isLeader: false });
+      const { reader, standIns } = readerOf(false);
+      protocol.use(reader);
+      protocol.standby(() => true);
+      await flush();
+      expect(standIns).toHaveLength(1);
+    });
   });
 });
