@@ -20,7 +20,7 @@ function holdProtocol() {
   return gate;
 }
 
-async function setup(options: { initialSession?: boolean; timeout?: number } = {}) {
+async function setup(options: { initialSession?: boolean; timeout?: number; refetchInterval?: number } = {}) {
   vi.resetModules();
   const gate = holdProtocol();
   const { createSessionClient } = await import("../../src/client/index.ts");
@@ -38,7 +38,13 @@ async function setup(options: { initialSession?: boolean; timeout?: number } = {
   };
   const initialSession = options.initialSession === false ? undefined : fake.server.signInDirectly();
   if (options.initialSession === false) fake.server.signInDirectly();
-  const client = createSessionClient({ basePath: "http://localhost/api/auth", refetchInterval: 1, timeout: options.timeout, env: fake.env, initialSession });
+  const client = createSessionClient({
+    basePath: "http://localhost/api/auth",
+    refetchInterval: options.refetchInterval ?? 1,
+    timeout: options.timeout,
+    env: fake.env,
+    initialSession,
+  });
   const leaderEvents: boolean[] = [];
   client.on("leader", () => leaderEvents.push(client.getSnapshot().isLeader));
   const reads = () => fake.server.state.requests.filter((request) => request.path === "/session").length;
@@ -111,7 +117,8 @@ describe("the tab protocol, loaded on demand", () => {
   });
 
   it("a state change made before the link was up is announced once it is", { timeout: 30_000 }, async () => {
-    const { gate, client, time, posts } = await setup({ initialSession: false });
+    // No polling: whatever this tab posts on joining is the announcement, not a poll's answer.
+    const { gate, client, time, posts } = await setup({ initialSession: false, refetchInterval: 0 });
     clients.push(client);
     client.subscribe(() => {});
     await time.advance(500); // the hello wait passes with nobody to answer: this tab reads the session itself
@@ -119,7 +126,8 @@ describe("the tab protocol, loaded on demand", () => {
     expect(posts).toEqual([]);
 
     gate.open();
-    await until(time, () => expect(posts).toContainEqual(expect.objectContaining({ type: "state", reason: "refresh", session: client.getSnapshot().data })));
+    await until(time, () => expect(client.getSnapshot().isLeader).toBe(true)); // joined
+    expect(posts).toEqual([expect.objectContaining({ type: "state", reason: "refresh", session: client.getSnapshot().data })]);
     expect(posts).not.toContainEqual(expect.objectContaining({ type: "hello" })); // it knows the session already
   });
 

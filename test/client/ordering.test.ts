@@ -34,6 +34,28 @@ describe("ordering", () => {
     expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
   });
 
+  it("a read sent while a sign-out is on its way and answered after it does not undo it, in a tab with no tab link", async () => {
+    const browser = createBrowser({ latency: 400 });
+    const initialSession = browser.server.signInDirectly();
+    const serverFetch = browser.server.fetchFor("tab1");
+    // Reads come back a second late (a slow proxy, say): the server answered with the session before the sign-out.
+    const fetch = async (input: string, init: RequestInit = {}) => {
+      const response = await serverFetch(input, init);
+      if (input.endsWith("/session") && !init.method) await new Promise((resolve) => browser.time.setTimeout(() => resolve(undefined), 1_000));
+      return response;
+    };
+    const tab = browser.openTab({ refetchInterval: 0, initialSession, crossTab: false, env: { fetch } });
+    const out = tab.client.signOut({ redirect: false });
+    await browser.time.advance(100);
+    const read = tab.client.refresh(); // after the write began, so the write does not abandon it
+    await browser.time.advance(1_000);
+    expect(tab.client.getSnapshot().status).toBe("unauthenticated"); // the sign-out's answer came first
+    await browser.time.advance(2_000);
+    await Promise.all([read, out]);
+    expect(browser.server.state.requests.map((request) => `${request.method} ${request.path}`)).toContain("GET /session");
+    expect(tab.client.getSnapshot()).toMatchObject({ status: "unauthenticated", data: null });
+  });
+
   it("ignores a read answered before a write this tab has seen, and applies a newer one", async () => {
     const browser = createBrowser();
     const initialSession = browser.server.signInDirectly();
