@@ -21,6 +21,16 @@ const STOP_GRACE = 1_000;
 /** The longest `Retry-After` obeyed, ms: a misconfigured server must not silence the client for days. */
 const MAX_RETRY_AFTER = 300_000;
 
+/** A chunk loaded on first use, once; a failed load (offline, or removed by a deploy) is tried again by the next call. */
+function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
+}
+
 /**
  * Creates the session client: one per page. It holds the session, keeps it
  * fresh (one polling tab per browser, focus and reconnect refreshes, retries
@@ -79,7 +89,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   let cleanups: Array<() => void> = [];
   /** What the tabs tell each other: loaded with the link (a chunk of its own), created on the first join and kept across restarts. */
   let tabs: TabProtocol | undefined;
-  /** This tab's writes applied (the protocol counts the others'): a read sent before one is not shown. */
+  /**
+   * This tab's writes applied, counted here because a tab with no link has no protocol: a read sent before one is
+   * not shown. The protocol counts the writes it hears of (a linked tab's own too): only a change of the sum matters.
+   */
   let ownWrites = 0;
   /** Why this tab last changed its state before its link was up: the change is announced once it is. */
   let unannounced: SessionReason | undefined;
@@ -289,12 +302,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     schedule();
   }
 
-  let protocol: Promise<TabProtocolModule> | undefined;
-  const loadProtocol = () =>
-    (protocol ??= import("./tab-protocol.js").catch((error: unknown) => {
-      protocol = undefined; // the next start tries again
-      throw error;
-    }));
+  const loadProtocol = loadOnce((): Promise<TabProtocolModule> => import("./tab-protocol.js"));
 
   /** Links this tab to the others once the protocol and the link are here. */
   function join({ createTabProtocol }: TabProtocolModule, opened: TabLink) {
@@ -363,16 +371,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     },
     destroyed: () => destroyed,
   };
-  /** The write side, loaded on its first call (most page views only read the session); a failed load is retried by the next call. */
-  let operations: Promise<Operations> | undefined;
-  const loadOperations = () =>
-    (operations ??= import("./operations.js").then(
-      ({ createOperations }) => createOperations(env, config.basePath, transport, () => reader.abort(), hooks),
-      (error: unknown) => {
-        operations = undefined;
-        throw error;
-      },
-    ));
+  /** The write side, loaded on its first call (most page views only read the session). */
+  const loadOperations = loadOnce(() =>
+    import("./operations.js").then(({ createOperations }) => createOperations(env, config.basePath, transport, () => reader.abort(), hooks)),
+  );
   const write = <K extends keyof Operations>(name: K): Operations[K] =>
     ((...args: unknown[]) => loadOperations().then((loaded) => (loaded[name] as (...args: unknown[]) => Promise<unknown>)(...args))) as Operations[K];
 
